@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("openrouter/", views.openrouter, name="openrouter"),
+    path("analytics/", views.index, name="index"),
+]

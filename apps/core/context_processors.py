@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The main navigation, with the active area marked. Every area of the product is here."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        ("dashboard", _("Dashboard"), reverse("core:dashboard")),
+        ("integrations", _("Integrations · AI"), reverse("integrations:index") + "?tab=ai"),
+        ("openrouter", _("OpenRouter"), reverse("analytics:openrouter")),
+        ("analytics", _("Analytics"), reverse("analytics:index")),
+        ("ai", _("AI features"), reverse("ai_gateway:index")),
+        ("settings", _("ROI settings"), reverse("roi:settings") + "?tab=roi"),
+    ]
+    path = request.path
+    nav = []
+    for key, label, url in items:
+        base = url.split("?")[0]
+        active = path == base if key == "dashboard" else path.startswith(base)
+        nav.append({"key": key, "label": label, "url": url, "active": active})
+    return {"nav_items": nav}

@@ -1,0 +1,157 @@
+"""The one module that makes outgoing HTTP requests.
+
+Every request leaves through :func:`client` so that every request has a timeout, never follows a
+redirect to another host, and fails with one exception type, :class:`OutboundHTTPError`, whose
+``sent`` flag tells the caller whether the request may have reached the server (and so may have
+been billed). Callers above this module never see an ``httpx`` exception.
+
+Tests (and the development emulator) can serve an origin in-process with :func:`mount`, which
+routes requests for that origin to an ``httpx`` transport (for example the emulator's WSGI app)
+instead of the network. Nothing else in the request path changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+import httpx
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0, pool=5.0)
+
+
+class FailureKind(StrEnum):
+    CONNECT = "connect"  # never reached the server: safe to retry
+    CONNECT_TIMEOUT = "connect_timeout"
+    POOL_TIMEOUT = "pool_timeout"
+    WRITE_TIMEOUT = "write_timeout"
+    READ_TIMEOUT = "read_timeout"  # the server has the request: it may have been billed
+    PROTOCOL = "protocol"  # the connection broke mid-response
+    REDIRECT = "redirect"  # a redirect to another host was refused
+    INVALID_URL = "invalid_url"
+
+
+_NOT_SENT = {
+    FailureKind.CONNECT,
+    FailureKind.CONNECT_TIMEOUT,
+    FailureKind.POOL_TIMEOUT,
+    FailureKind.INVALID_URL,
+}
+
+
+class OutboundHTTPError(Exception):
+    """A request failed below the HTTP level (no usable response)."""
+
+    def __init__(self, kind: FailureKind, message: str = "") -> None:
+        super().__init__(message or kind.value)
+        self.kind = kind
+
+    @property
+    def sent(self) -> bool:
+        """True when the server may have received (and acted on) the request."""
+        return self.kind not in _NOT_SENT
+
+
+_mounts: dict[str, httpx.BaseTransport] = {}
+_mounts_lock = threading.Lock()
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@contextlib.contextmanager
+def mount(base_url: str, transport: httpx.BaseTransport) -> Iterator[None]:
+    """Serve ``base_url``'s origin from ``transport`` (in-process) for the duration of the block."""
+    origin = origin_of(base_url)
+    with _mounts_lock:
+        previous = _mounts.get(origin)
+        _mounts[origin] = transport
+    try:
+        yield
+    finally:
+        with _mounts_lock:
+            if previous is None:
+                _mounts.pop(origin, None)
+            else:
+                _mounts[origin] = previous
+
+
+def _same_host_redirects_only(response: httpx.Response) -> None:
+    if response.is_redirect:
+        raise OutboundHTTPError(FailureKind.REDIRECT, "redirects are not followed")
+
+
+def client(
+    *,
+    base_url: str,
+    headers: dict[str, str] | None = None,
+    timeout: httpx.Timeout | float | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` bound to one origin, with a timeout and no redirects.
+
+    Use it through :func:`send` (or :func:`stream`) so that transport failures become
+    :class:`OutboundHTTPError`.
+    """
+    origin = origin_of(base_url)
+    transport = _mounts.get(origin)
+    return httpx.Client(
+        base_url=base_url,
+        headers=headers or {},
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        follow_redirects=False,
+        transport=transport,
+        trust_env=False,
+    )
+
+
+def _translate(exc: httpx.HTTPError) -> OutboundHTTPError:
+    mapping: list[tuple[type[httpx.HTTPError], FailureKind]] = [
+        (httpx.ConnectTimeout, FailureKind.CONNECT_TIMEOUT),
+        (httpx.PoolTimeout, FailureKind.POOL_TIMEOUT),
+        (httpx.WriteTimeout, FailureKind.WRITE_TIMEOUT),
+        (httpx.ReadTimeout, FailureKind.READ_TIMEOUT),
+        (httpx.ConnectError, FailureKind.CONNECT),
+        (httpx.UnsupportedProtocol, FailureKind.INVALID_URL),
+    ]
+    for exc_type, kind in mapping:
+        if isinstance(exc, exc_type):
+            return OutboundHTTPError(kind, type(exc).__name__)
+    return OutboundHTTPError(FailureKind.PROTOCOL, type(exc).__name__)
+
+
+def send(http: httpx.Client, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+    """Send ``request``; transport failures raise :class:`OutboundHTTPError`, never httpx errors.
+
+    With ``stream=True`` the body is not read; iterate it with :func:`iter_lines` and close it.
+    """
+    if origin_of(str(request.url)) != origin_of(str(http.base_url)):
+        raise OutboundHTTPError(FailureKind.INVALID_URL, "request leaves the configured origin")
+    try:
+        response = http.send(request, stream=stream)
+    except httpx.HTTPError as exc:
+        raise _translate(exc) from None
+    except httpx.InvalidURL:
+        raise OutboundHTTPError(FailureKind.INVALID_URL, "InvalidURL") from None
+    _same_host_redirects_only(response)
+    return response
+
+
+def read(response: httpx.Response) -> bytes:
+    """Read a streamed response's body, translating transport failures."""
+    try:
+        return response.read()
+    except httpx.HTTPError as exc:
+        raise _translate(exc) from None
+
+
+def iter_lines(response: httpx.Response) -> Iterator[str]:
+    """Iterate a streamed response's lines, translating transport failures."""
+    try:
+        yield from response.iter_lines()
+    except httpx.HTTPError as exc:
+        raise _translate(exc) from None

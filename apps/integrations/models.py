@@ -1,0 +1,92 @@
+"""Per-tenant AI settings: the encrypted OpenRouter keys, provider, models and fallback switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.fields import EncryptedTextField
+from apps.core.models import UserOwnedModel
+
+
+class UseCase(models.TextChoices):
+    CHAT = "chat", _("Chat assistant")
+    LEAD_ENRICHMENT = "lead_enrichment", _("Lead enrichment")
+    REVIEW_ANALYSIS = "review_analysis", _("Review analysis")
+    SMS_CLASSIFICATION = "sms_classification", _("SMS classification")
+    MESSAGE_GENERATION = "message_generation", _("Message generation")
+    GENERIC = "generic", _("Generic prompt")
+
+
+class Provider(models.TextChoices):
+    OPENROUTER = "openrouter", _("OpenRouter (your key)")
+    SYSTEM = "system", _("System AI provider")
+
+
+class KeyStatus(models.TextChoices):
+    UNVERIFIED = "unverified", _("Not verified")
+    OK = "ok", _("Connected")
+    FAILING = "failing", _("Failing")
+
+
+# The model field that holds each use case's model override.
+USE_CASE_MODEL_FIELDS: dict[str, str] = {uc.value: f"model_{uc.value}" for uc in UseCase}
+
+
+class AISettings(UserOwnedModel):
+    """One row per tenant. Keys are ciphertext at rest; only their last 4 characters are shown."""
+
+    openrouter_api_key = EncryptedTextField(_("OpenRouter API key"))
+    openrouter_management_key = EncryptedTextField(_("Provisioning / management key"))
+    api_key_last4 = models.CharField(_("API key (last 4)"), max_length=4, blank=True)
+    management_key_last4 = models.CharField(_("management key (last 4)"), max_length=4, blank=True)
+
+    api_key_status = models.CharField(max_length=12, choices=KeyStatus.choices, default=KeyStatus.UNVERIFIED)
+    api_key_status_detail = models.CharField(max_length=300, blank=True)
+    api_key_verified_at = models.DateTimeField(null=True, blank=True)
+    management_key_status = models.CharField(
+        max_length=12, choices=KeyStatus.choices, default=KeyStatus.UNVERIFIED
+    )
+    management_key_status_detail = models.CharField(max_length=300, blank=True)
+    management_key_verified_at = models.DateTimeField(null=True, blank=True)
+
+    ai_provider = models.CharField(
+        _("provider"), max_length=20, choices=Provider.choices, default=Provider.OPENROUTER
+    )
+    use_system_fallback = models.BooleanField(
+        _("fall back to the system AI provider"),
+        default=False,
+        help_text=_("When OpenRouter is rate limited or down (never for a bad key or missing credits)."),
+    )
+    default_model = models.CharField(_("default model"), max_length=200, blank=True)
+    model_chat = models.CharField(_("chat model"), max_length=200, blank=True)
+    model_lead_enrichment = models.CharField(_("lead enrichment model"), max_length=200, blank=True)
+    model_review_analysis = models.CharField(_("review analysis model"), max_length=200, blank=True)
+    model_sms_classification = models.CharField(_("SMS classification model"), max_length=200, blank=True)
+    model_message_generation = models.CharField(_("message generation model"), max_length=200, blank=True)
+    model_generic = models.CharField(_("generic prompt model"), max_length=200, blank=True)
+
+    class Meta:
+        db_table = "user_ai_settings"
+        verbose_name = _("AI settings")
+        verbose_name_plural = _("AI settings")
+        constraints = [models.UniqueConstraint(fields=["user"], name="ai_settings_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"AI settings for user {self.user_id}"
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key_last4)
+
+    @property
+    def has_management_key(self) -> bool:
+        return bool(self.management_key_last4)
+
+    def model_for(self, use_case: str) -> str:
+        """The model override for ``use_case``, or ``""`` when the tenant has none."""
+        field = USE_CASE_MODEL_FIELDS.get(use_case)
+        value: Any = getattr(self, field, "") if field else ""
+        return str(value or "")

@@ -1,0 +1,82 @@
+"""OpenRouter integration: a pure, typed client (:class:`OpenRouterClient`) and its errors.
+
+The in-process emulator used in development and tests lives in :mod:`.emulator`.
+"""
+
+from .client import OpenRouterClient
+from .errors import (
+    BadResponseError,
+    ConnectionFailedError,
+    ErrorCode,
+    ErrorIn200Error,
+    GenerationNotFoundError,
+    InsufficientCreditsError,
+    InvalidKeyError,
+    InvalidRequestError,
+    KeyLimitError,
+    ManagementKeyRequiredError,
+    ModerationError,
+    NoEndpointsError,
+    NotFoundError,
+    OpenRouterError,
+    ProviderError,
+    RateLimitedError,
+    ReadTimeoutError,
+    UnavailableError,
+    UpstreamTimeoutError,
+    error_from_response,
+)
+from .retry import RetryPolicy
+from .schemas import (
+    ActivityRow,
+    ApiKey,
+    ChatChunk,
+    ChatResult,
+    CreatedKey,
+    Credits,
+    Generation,
+    KeyInfo,
+    Model,
+    ModelList,
+    Pricing,
+    Usage,
+)
+from .stream import ChatStream
+
+__all__ = [
+    "ActivityRow",
+    "ApiKey",
+    "BadResponseError",
+    "ChatChunk",
+    "ChatResult",
+    "ChatStream",
+    "ConnectionFailedError",
+    "CreatedKey",
+    "Credits",
+    "ErrorCode",
+    "ErrorIn200Error",
+    "Generation",
+    "GenerationNotFoundError",
+    "InsufficientCreditsError",
+    "InvalidKeyError",
+    "InvalidRequestError",
+    "KeyInfo",
+    "KeyLimitError",
+    "ManagementKeyRequiredError",
+    "Model",
+    "ModelList",
+    "ModerationError",
+    "NoEndpointsError",
+    "NotFoundError",
+    "OpenRouterClient",
+    "OpenRouterError",
+    "Pricing",
+    "ProviderError",
+    "RateLimitedError",
+    "ReadTimeoutError",
+    "RetryPolicy",
+    "UnavailableError",
+    "UpstreamTimeoutError",
+    "Usage",
+    "error_from_response",
+]

@@ -1,0 +1,18 @@
+"""Development on embedded defaults: no services needed, OpenRouter is the local emulator."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Development-only values: never used in production, where prod.py requires real ones.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-change-me-0123456789abcdef")
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LW5ldmVyLWluLXByb2Q="]
+)
+OPENROUTER_BASE_URL = env.str("OPENROUTER_BASE_URL", default="http://127.0.0.1:8788/api/v1")
+SYSTEM_AI_BASE_URL = env.str("SYSTEM_AI_BASE_URL", default="http://127.0.0.1:8788/api/v1")
+SYSTEM_AI_API_KEY = env.str("SYSTEM_AI_API_KEY", default="")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
