@@ -57,6 +57,36 @@ class OutboundHTTPError(Exception):
 
 _mounts: dict[str, httpx.BaseTransport] = {}
 _mounts_lock = threading.Lock()
+_pools: dict[str, httpx.HTTPTransport] = {}
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+
+
+class _SharedTransport(httpx.BaseTransport):
+    """A process-wide connection pool per origin, which a client's ``close()`` leaves open.
+
+    Building a transport costs milliseconds (TLS context, CA bundle); sharing one keeps the
+    gateway's overhead per call well under that, and reuses keep-alive connections.
+    """
+
+    def __init__(self, pool: httpx.BaseTransport) -> None:
+        self._pool = pool
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool.handle_request(request)
+
+    def close(self) -> None:  # the pool outlives any one client
+        return None
+
+
+def _pool_for(origin: str) -> httpx.BaseTransport:
+    with _mounts_lock:
+        mounted = _mounts.get(origin)
+        if mounted is not None:
+            return _SharedTransport(mounted)
+        pool = _pools.get(origin)
+        if pool is None:
+            pool = _pools[origin] = httpx.HTTPTransport(limits=_POOL_LIMITS, retries=0)
+        return _SharedTransport(pool)
 
 
 def origin_of(url: str) -> str:
@@ -97,14 +127,12 @@ def client(
     Use it through :func:`send` (or :func:`stream`) so that transport failures become
     :class:`OutboundHTTPError`.
     """
-    origin = origin_of(base_url)
-    transport = _mounts.get(origin)
     return httpx.Client(
         base_url=base_url,
         headers=headers or {},
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
-        transport=transport,
+        transport=_pool_for(origin_of(base_url)),
         trust_env=False,
     )
 
@@ -153,5 +181,17 @@ def iter_lines(response: httpx.Response) -> Iterator[str]:
     """Iterate a streamed response's lines, translating transport failures."""
     try:
         yield from response.iter_lines()
+    except httpx.HTTPError as exc:
+        raise _translate(exc) from None
+
+
+def iter_text(response: httpx.Response) -> Iterator[str]:
+    """Iterate a streamed response's decoded text as it arrives, translating transport failures.
+
+    Callers split lines themselves: protocols such as SSE end lines only at CR/LF, while
+    ``str.splitlines`` would also split inside JSON strings at U+2028 and similar characters.
+    """
+    try:
+        yield from response.iter_text()
     except httpx.HTTPError as exc:
         raise _translate(exc) from None
