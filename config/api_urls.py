@@ -8,4 +8,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("apps.integrations.api.urls")),
     path("", include("apps.roi.api.urls")),
+    path("", include("apps.ai_gateway.api.urls")),
 ]

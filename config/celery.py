@@ -20,6 +20,11 @@ app.autodiscover_tasks()
 
 # name -> (task path, schedule, kwargs). Times are UTC (CELERY_TIMEZONE).
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "usage-expire-stale-pending": {
+        "task": "apps.usage.tasks.expire_stale_pending",
+        "schedule": crontab(minute="*/5"),
+        "kwargs": {},
+    },
     "core-clear-expired-sessions": {
         "task": "apps.core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=30),

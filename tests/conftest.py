@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -44,3 +45,63 @@ def api_b(user_b: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user_b)
     return client
+
+
+@pytest.fixture
+def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
+    """The OpenRouter emulator, serving settings.OPENROUTER_BASE_URL in-process (no sockets).
+
+    A second emulator instance stands in for the system fallback provider, with its own key, so
+    tests can tell which provider served a call and read each one's ledger separately.
+    """
+    from apps.core import http
+    from apps.integrations.openrouter.emulator import Emulator
+
+    from apps.integrations import clients
+
+    emu = Emulator(generation_delay_seconds=0.0)
+    emu.sleeps = []  # retry waits the clients asked for (recorded, not slept)
+    monkeypatch.setattr(clients, "sleep", emu.sleeps.append)
+    system = Emulator(generation_delay_seconds=0.0)
+    settings.SYSTEM_AI_API_KEY = system.add_key(system.add_account(credits=Decimal("1000")), kind="inference")
+    emu.system = system
+    with http.mount(settings.OPENROUTER_BASE_URL, emu.transport()), http.mount(
+        settings.SYSTEM_AI_BASE_URL, system.transport()
+    ):
+        yield emu
+
+
+@pytest.fixture
+def or_account(emulator: Any) -> Any:
+    return emulator.add_account(credits=Decimal("100"))
+
+
+@pytest.fixture
+def inference_key(emulator: Any, or_account: Any) -> str:
+    return emulator.add_key(or_account, kind="inference", name="tests")
+
+
+@pytest.fixture
+def management_key(emulator: Any, or_account: Any) -> str:
+    return emulator.add_key(or_account, kind="management", name="tests-management")
+
+
+@pytest.fixture
+def configure() -> Callable[..., Any]:
+    """Store AI settings for a user the way the AI tab does (keys encrypted, last 4 kept)."""
+
+    def _configure(user: Any, api_key: str = "", **fields: Any) -> Any:
+        from apps.integrations.models import AISettings
+
+        row, _ = AISettings.objects.update_or_create(
+            user=user,
+            defaults={"openrouter_api_key": api_key, "api_key_last4": api_key[-4:], **fields},
+        )
+        return row
+
+    return _configure
+
+
+@pytest.fixture
+def configured_a(user_a: Any, inference_key: str, configure: Callable[..., Any]) -> Any:
+    return configure(user_a, inference_key)

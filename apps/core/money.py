@@ -10,7 +10,9 @@ from django.conf import settings
 from .models import FxRate
 
 USD_PLACES = Decimal("0.000000001")  # OpenRouter bills in fractions of a cent.
-SEK_PLACES = Decimal("0.000001")
+# Exact: a USD amount (at most 12 places) times a rate (at most 6 places) fits in 18 places, so
+# summing SEK per row equals converting the USD sum; rounding happens only for display.
+SEK_PLACES = Decimal("1e-18")
 
 
 def to_decimal(value: Decimal | int | str | None) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -30,6 +31,41 @@ class KeyStatus(models.TextChoices):
     OK = "ok", _("Connected")
     FAILING = "failing", _("Failing")
 
+
+class KeySlot(models.TextChoices):
+    """The two places a tenant can store an OpenRouter key."""
+
+    API = "api", _("API key")
+    MANAGEMENT = "management", _("Provisioning / management key")
+
+
+@dataclass(frozen=True)
+class SlotFields:
+    """The model fields that belong to one key slot."""
+
+    secret: str
+    last4: str
+    status: str
+    detail: str
+    verified_at: str
+
+
+SLOT_FIELDS: dict[str, SlotFields] = {
+    KeySlot.API: SlotFields(
+        "openrouter_api_key",
+        "api_key_last4",
+        "api_key_status",
+        "api_key_status_detail",
+        "api_key_verified_at",
+    ),
+    KeySlot.MANAGEMENT: SlotFields(
+        "openrouter_management_key",
+        "management_key_last4",
+        "management_key_status",
+        "management_key_status_detail",
+        "management_key_verified_at",
+    ),
+}
 
 # The model field that holds each use case's model override.
 USE_CASE_MODEL_FIELDS: dict[str, str] = {uc.value: f"model_{uc.value}" for uc in UseCase}
@@ -90,3 +126,44 @@ class AISettings(UserOwnedModel):
         field = USE_CASE_MODEL_FIELDS.get(use_case)
         value: Any = getattr(self, field, "") if field else ""
         return str(value or "")
+
+
+class CreditSource(models.TextChoices):
+    """Where a credits figure came from: the account (``/credits``) or one key's limit (``/key``)."""
+
+    ACCOUNT = "account", _("Account balance")
+    KEY_LIMIT = "key_limit", _("API key limit")
+
+
+class CreditSnapshot(UserOwnedModel):
+    """The remaining OpenRouter balance at one moment, so it can be charted over time.
+
+    At most one row per user and minute: ``minute`` is ``taken_at`` truncated to the minute and
+    unique per user, and the service also skips a snapshot within 60 s of the previous one.
+    """
+
+    taken_at = models.DateTimeField(_("taken at"))
+    minute = models.DateTimeField(_("minute"), editable=False)
+    source = models.CharField(_("source"), max_length=12, choices=CreditSource.choices)
+    total_credits = models.DecimalField(
+        _("total credits (USD)"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
+    total_usage = models.DecimalField(
+        _("total usage (USD)"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
+    # Null when the key has no limit (nothing to count down from). Can be negative.
+    remaining = models.DecimalField(
+        _("remaining (USD)"), max_digits=20, decimal_places=9, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-taken_at"]
+        verbose_name = _("credit snapshot")
+        verbose_name_plural = _("credit snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "minute"], name="credit_snapshot_one_per_minute"),
+        ]
+        indexes = [models.Index(fields=["user", "taken_at"], name="credit_snapshot_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M} {self.source} {self.remaining}"

@@ -133,6 +133,10 @@ SYSTEM_AI_MODEL = env.str("SYSTEM_AI_MODEL", default="openai/gpt-4o-mini")
 SYSTEM_AI_PROMPT_PRICE_PER_M = Decimal(env.str("SYSTEM_AI_PROMPT_PRICE_PER_M", default="0.15"))
 SYSTEM_AI_COMPLETION_PRICE_PER_M = Decimal(env.str("SYSTEM_AI_COMPLETION_PRICE_PER_M", default="0.60"))
 
+AI_SMS_CATEGORIES: list[str] = env.list(
+    "AI_SMS_CATEGORIES", default=["booking", "cancellation", "question", "complaint", "spam", "other"]
+)
+
 # --- Money -------------------------------------------------------------------------------------
 USD_SEK_RATE = Decimal(env.str("USD_SEK_RATE", default="10.50"))
 
@@ -152,6 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "ai": env.str("API_THROTTLE_AI", default="120/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import ChatConversation, ChatMessage, IdempotencyRecord
+
+
+class ChatMessageInline(admin.TabularInline[ChatMessage, ChatConversation]):
+    model = ChatMessage
+    fields = ("created_at", "role", "content", "usage_log")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ChatConversation)
+class ChatConversationAdmin(admin.ModelAdmin[ChatConversation]):
+    list_display = ("title", "user", "created_at", "updated_at")
+    search_fields = ("title", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "created_at", "updated_at")
+    inlines = [ChatMessageInline]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin[IdempotencyRecord]):
+    list_display = ("key", "user", "status_code", "created_at")
+    search_fields = ("key", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "key", "fingerprint", "status_code", "response", "usage_log", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

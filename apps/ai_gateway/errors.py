@@ -1,0 +1,85 @@
+"""How gateway failures reach a caller: a status, a stable code and a message a user can act on."""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.translation import gettext as _
+
+from apps.core.api.exceptions import ServiceError
+from apps.integrations.openrouter import ErrorCode, OpenRouterError
+from apps.usage.models import UsageStatus
+
+# ErrorCode -> (HTTP status for our caller, ledger status)
+_MAPPING: dict[ErrorCode, tuple[int, UsageStatus]] = {
+    ErrorCode.INVALID_REQUEST: (400, UsageStatus.ERROR),
+    ErrorCode.INVALID_KEY: (400, UsageStatus.ERROR),
+    ErrorCode.MANAGEMENT_KEY_REQUIRED: (400, UsageStatus.ERROR),
+    ErrorCode.INSUFFICIENT_CREDITS: (402, UsageStatus.ERROR),
+    ErrorCode.KEY_LIMIT: (403, UsageStatus.ERROR),
+    ErrorCode.MODERATION: (403, UsageStatus.ERROR),
+    ErrorCode.NO_ENDPOINTS: (400, UsageStatus.ERROR),
+    ErrorCode.NOT_FOUND: (400, UsageStatus.ERROR),
+    ErrorCode.TIMEOUT: (504, UsageStatus.TIMEOUT),
+    ErrorCode.READ_TIMEOUT: (504, UsageStatus.TIMEOUT),
+    ErrorCode.RATE_LIMITED: (429, UsageStatus.RATE_LIMITED),
+    ErrorCode.PROVIDER_ERROR: (502, UsageStatus.ERROR),
+    ErrorCode.BAD_RESPONSE: (502, UsageStatus.ERROR),
+    ErrorCode.ERROR_IN_200: (502, UsageStatus.ERROR),
+    ErrorCode.UNAVAILABLE: (503, UsageStatus.ERROR),
+    ErrorCode.CONNECTION: (503, UsageStatus.ERROR),
+}
+
+
+class GatewayError(ServiceError):
+    """A call that did not produce an answer. ``log_id`` is its ledger row, when one was written."""
+
+    def __init__(self, message: str, *, code: str, status_code: int, headers: dict[str, str] | None = None,
+                 log_id: int | None = None) -> None:
+        super().__init__(message, code=code, status_code=status_code, headers=headers)
+        self.log_id = log_id
+
+
+def ledger_status_for(error: OpenRouterError) -> UsageStatus:
+    return _MAPPING.get(error.code, (502, UsageStatus.ERROR))[1]
+
+
+def gateway_error_from(error: OpenRouterError, *, log_id: int | None) -> GatewayError:
+    status, _ledger = _MAPPING.get(error.code, (502, UsageStatus.ERROR))
+    headers = {}
+    if error.code == ErrorCode.RATE_LIMITED:
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1)))
+    return GatewayError(str(error.user_message), code=error.code.value, status_code=status, headers=headers,
+                        log_id=log_id)
+
+
+def not_configured() -> GatewayError:
+    return GatewayError(
+        _("Configure your OpenRouter API key under Integrations → AI before using the AI features."),
+        code="openrouter_not_configured", status_code=400,
+    )
+
+
+def key_unreadable() -> GatewayError:
+    return GatewayError(
+        _("Your stored OpenRouter key can no longer be read. Enter it again under Integrations → AI."),
+        code="openrouter_not_configured", status_code=400,
+    )
+
+
+def system_unavailable() -> GatewayError:
+    return GatewayError(
+        _("The system AI provider is not configured. Choose OpenRouter under Integrations → AI."),
+        code="system_provider_not_configured", status_code=503,
+    )
+
+
+def ledger_unavailable() -> GatewayError:
+    return GatewayError(
+        _("The AI service is temporarily unavailable (usage could not be recorded). Try again shortly."),
+        code="ledger_unavailable", status_code=503,
+    )
+
+
+def invalid_output(message: str, *, log_id: int | None) -> GatewayError:
+    return GatewayError(message, code="invalid_output", status_code=502, log_id=log_id)

@@ -1,0 +1,135 @@
+"""A streamed AI call: chunks pass through as they arrive; the ledger row is finalised once.
+
+Outcomes (each finalises the same row exactly once):
+* the stream ends with its usage chunk and ``[DONE]``: ``success`` with the reported usage;
+* it ends without usage (cut off): ``error``/``incomplete_stream``, partial tokens if any — never
+  a success with zero cost; the caller gets a ``GatewayError`` after the chunks it already had;
+* an error chunk mid-stream: ``error`` with any tokens reported, then a ``GatewayError``;
+* the caller goes away (``close()`` before the end): upstream is closed, ``cancelled``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from apps.integrations.openrouter import ChatChunk, ChatStream, OpenRouterClient, OpenRouterError
+from apps.usage.models import AIUsageLog, UsageStatus
+
+from . import errors
+from .calls import Failed
+from .recording import record_failure, record_success
+from .routing import Route
+
+
+class GatewayStream:
+    """Iterate for :class:`ChatChunk` objects; ``close()`` cancels. Attributes describe the call."""
+
+    def __init__(
+        self, *, log: AIUsageLog, upstream: ChatStream, client: OpenRouterClient, route: Route, attempts: int,
+        is_fallback: bool, started: float,
+    ) -> None:
+        self.log = log
+        self.route = route
+        self.attempts = attempts
+        self.is_fallback = is_fallback
+        self._upstream = upstream
+        self._client = client
+        self._started = started
+        self._finished = False
+        self._events: Generator[ChatChunk, None, None] = self._run()
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        return self
+
+    def __next__(self) -> ChatChunk:
+        return next(self._events)
+
+    @property
+    def content(self) -> str:
+        return self._upstream.content
+
+    @property
+    def generation_id(self) -> str | None:
+        return self._upstream.generation_id
+
+    def close(self) -> None:
+        """The caller went away: cancel upstream and record what is known."""
+        self._events.close()
+        if not self._finished:  # closed before the first chunk was asked for
+            self._finish_cancelled()
+
+    def _run(self) -> Generator[ChatChunk, None, None]:
+        try:
+            yield from self._upstream
+        except GeneratorExit:
+            self._finish_cancelled()
+            raise
+        except OpenRouterError as exc:
+            failure = Failed(exc, self.route, self.attempts, self.is_fallback)
+            self._finished = True
+            raise record_failure(self.log, failure, self._started) from None
+        finally:
+            self._upstream.close()
+            self._client.close()
+        self._finish_end_of_stream()
+
+    def _finish_end_of_stream(self) -> None:
+        self._finished = True
+        complete = self._upstream.complete
+        record_success(
+            self.log, route=self.route, usage=self._upstream.usage, model=self._upstream.model,
+            generation_id=self._upstream.generation_id, attempts=self.attempts, is_fallback=self.is_fallback,
+            started=self._started, status=UsageStatus.SUCCESS if complete else UsageStatus.ERROR,
+            error_code="" if complete else "incomplete_stream",
+            error_message="" if complete else _("The answer stopped before it was complete."),
+        )
+        if not complete:
+            raise errors.GatewayError(
+                _("The answer stopped before it was complete. Try again."),
+                code="incomplete_stream", status_code=502, log_id=self.log.pk,
+            )
+
+    def _finish_cancelled(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self._upstream.close()
+        self._client.close()
+        record_success(
+            self.log, route=self.route, usage=self._upstream.usage, model=self._upstream.model,
+            generation_id=self._upstream.generation_id, attempts=self.attempts, is_fallback=self.is_fallback,
+            started=self._started, status=UsageStatus.CANCELLED, error_code="cancelled",
+            error_message=_("The caller disconnected before the answer was complete."),
+        )
+
+
+def chunk_to_openai(chunk: ChatChunk) -> dict[str, Any]:
+    """An OpenAI ``chat.completion.chunk`` for ``chunk`` (with usage on the final one)."""
+    body: dict[str, Any] = {
+        "id": chunk.id, "object": "chat.completion.chunk", "created": chunk.created, "model": chunk.model,
+        "choices": [
+            {
+                "index": c.index,
+                "delta": {k: v for k, v in (("role", c.delta.role), ("content", c.delta.content)) if v is not None},
+                "finish_reason": c.finish_reason,
+            }
+            for c in chunk.choices
+        ],
+    }
+    if chunk.usage is not None:
+        body["usage"] = usage_to_openai(chunk.usage)
+    return body
+
+
+def usage_to_openai(usage: Any) -> dict[str, Any]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost": usage.cost,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }

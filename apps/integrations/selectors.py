@@ -1,0 +1,86 @@
+"""Reads of per-tenant AI settings, the tenant's OpenRouter keys and credit snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from apps.core.crypto import DecryptionError
+
+from .exceptions import OpenRouterKeyUnavailable
+from .models import SLOT_FIELDS, AISettings, CreditSnapshot, KeySlot
+
+logger = logging.getLogger(__name__)
+
+_SECRET_FIELDS = tuple(fields.secret for fields in SLOT_FIELDS.values())
+
+
+def ai_settings_get(*, user: Any) -> AISettings | None:
+    """The tenant's settings row, or None when they have never saved any.
+
+    Reading decrypts the keys; a row whose keys no configured encryption key can decrypt raises
+    ``apps.core.crypto.DecryptionError`` (callers turn that into "configure your key again").
+    Prefer :func:`ai_settings_display_get` when the keys themselves are not needed.
+    """
+    return AISettings.objects.for_user(user).first()
+
+
+def ai_settings_display_get(*, user: Any) -> AISettings | None:
+    """The tenant's settings row with both key columns left unread (never decrypted).
+
+    Safe for pages and API reads: it cannot fail on an undecryptable key, and the plaintext is
+    never in memory. Touching ``openrouter_api_key``/``openrouter_management_key`` on the result
+    would load them, so callers use ``api_key_last4``/``has_api_key`` and friends instead.
+    """
+    return AISettings.objects.for_user(user).defer(*_SECRET_FIELDS).first()
+
+
+def openrouter_key_get(*, user: Any, slot: KeySlot) -> str:
+    """The tenant's decrypted key in ``slot`` (``KeySlot.API`` or ``KeySlot.MANAGEMENT``).
+
+    Raises :class:`OpenRouterKeyUnavailable` when none is stored or it cannot be decrypted (the
+    failure is logged without the value). Only this column is read and decrypted.
+    """
+    field = SLOT_FIELDS[slot].secret
+    try:
+        value = AISettings.objects.for_user(user).values_list(field, flat=True).first()
+    except DecryptionError:
+        logger.warning("Stored OpenRouter %s key of user %s cannot be decrypted", slot.value, user.pk)
+        raise OpenRouterKeyUnavailable(slot=slot, unreadable=True) from None
+    if not value:
+        raise OpenRouterKeyUnavailable(slot=slot)
+    return str(value)
+
+
+def openrouter_api_key_get(*, user: Any) -> str:
+    """The tenant's decrypted OpenRouter API (inference) key; see :func:`openrouter_key_get`."""
+    return openrouter_key_get(user=user, slot=KeySlot.API)
+
+
+def openrouter_management_key_get(*, user: Any) -> str:
+    """The tenant's decrypted management key; see :func:`openrouter_key_get`."""
+    return openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
+
+
+def openrouter_key_or_none(*, user: Any, slot: KeySlot) -> str | None:
+    """Like :func:`openrouter_key_get`, but ``None`` when the key is missing or unreadable."""
+    try:
+        return openrouter_key_get(user=user, slot=slot)
+    except OpenRouterKeyUnavailable:
+        return None
+
+
+def credit_snapshots_list(
+    *, user: Any, since: dt.datetime | None = None, limit: int = 1000
+) -> list[CreditSnapshot]:
+    """The tenant's credit snapshots, oldest first (for charts), at most ``limit`` of the newest."""
+    rows = CreditSnapshot.objects.for_user(user)
+    if since is not None:
+        rows = rows.filter(taken_at__gte=since)
+    newest = list(rows.order_by("-taken_at")[:limit])
+    return newest[::-1]
+
+
+def credit_snapshot_latest(*, user: Any) -> CreditSnapshot | None:
+    return CreditSnapshot.objects.for_user(user).order_by("-taken_at").first()

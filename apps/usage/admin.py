@@ -1,0 +1,74 @@
+"""The ledger in admin: read-only, filterable, searchable by generation id, exportable as CSV."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import AIUsageLog
+
+CSV_FIELDS = [
+    "created_at", "completed_at", "user_id", "request_id", "generation_id", "source", "provider", "model",
+    "use_case", "status", "error_code", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens",
+    "total_tokens", "cost_usd", "fx_rate", "cost_sek", "cost_source", "attempts", "is_fallback", "latency_ms",
+    "streamed", "activity_date",
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@admin.action(description=_("Export selected rows as CSV"))
+def export_csv(modeladmin: Any, request: HttpRequest, queryset: QuerySet[AIUsageLog]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    rows = queryset.order_by("created_at", "id").values_list(*CSV_FIELDS).iterator(chunk_size=2000)
+    body = (writer.writerow(row) for row in _with_header(rows))
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ai-usage-{timezone.now():%Y%m%d-%H%M}.csv"'
+    return response
+
+
+def _with_header(rows: Any) -> Any:
+    yield CSV_FIELDS
+    yield from rows
+
+
+@admin.register(AIUsageLog)
+class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
+    """Append-only: nobody adds, edits or deletes ledger rows by hand, staff included."""
+
+    list_display = (
+        "created_at", "user", "use_case", "model", "provider", "status", "total_tokens", "cost_usd", "cost_sek",
+        "cost_source", "is_fallback", "attempts", "latency_ms",
+    )
+    list_filter = ("created_at", "provider", "status", "source", "cost_source", "use_case", "is_fallback", "streamed",
+                   "model")
+    list_select_related = ("user",)
+    search_fields = ("=generation_id", "=request_id", "user__username", "model")
+    date_hierarchy = "created_at"
+    actions = [export_csv]
+    list_per_page = 100
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)

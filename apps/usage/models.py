@@ -1,0 +1,99 @@
+"""The usage ledger: one row per logical AI call (or per sync adjustment), written by the system."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import UserOwnedManager
+from apps.integrations.models import Provider, UseCase
+
+
+class UsageStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCESS = "success", _("Success")
+    ERROR = "error", _("Error")
+    TIMEOUT = "timeout", _("Timeout")
+    CANCELLED = "cancelled", _("Cancelled")
+    RATE_LIMITED = "rate_limited", _("Rate limited")
+
+
+class CostSource(models.TextChoices):
+    PROVIDER_REPORTED = "provider_reported", _("Reported by the provider")
+    GENERATION_LOOKUP = "generation_lookup", _("Looked up afterwards")
+    COMPUTED = "computed", _("Computed from prices")
+    ESTIMATED = "estimated", _("Estimated (awaiting the provider's figure)")
+    UNPRICED = "unpriced", _("Unpriced")
+
+
+class UsageSource(models.TextChoices):
+    GATEWAY = "gateway", _("Gateway")
+    ACTIVITY_SYNC = "activity_sync", _("OpenRouter activity sync")
+
+
+class AIUsageLog(models.Model):
+    """Append-only for users and the API: rows are created and finalised by services alone.
+
+    ``cost_usd`` is ``NULL`` (never a silent 0) while a cost is unknown; ``cost_source`` says
+    where a known cost came from and flags ``unpriced`` rows.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    generation_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (unique when present)
+    source = models.CharField(max_length=20, choices=UsageSource.choices, default=UsageSource.GATEWAY)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    model = models.CharField(max_length=200)
+    use_case = models.CharField(max_length=30, choices=UseCase.choices)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    cached_tokens = models.PositiveBigIntegerField(default=0)
+    total_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=20, decimal_places=12, null=True, blank=True)
+    cost_sek = models.DecimalField(max_digits=30, decimal_places=18, null=True, blank=True)
+    fx_rate = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    cost_source = models.CharField(max_length=20, choices=CostSource.choices, default=CostSource.UNPRICED)
+    status = models.CharField(max_length=20, choices=UsageStatus.choices, default=UsageStatus.PENDING)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    is_fallback = models.BooleanField(default=False)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    streamed = models.BooleanField(default=False)
+    activity_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: UserOwnedManager[AIUsageLog] = UserOwnedManager()
+
+    class Meta:
+        db_table = "ai_usage_logs"
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("AI usage log")
+        verbose_name_plural = _("AI usage logs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation_id"], condition=Q(generation_id__isnull=False), name="usage_generation_id_unique"
+            ),
+            models.CheckConstraint(condition=Q(cost_usd__isnull=True) | Q(cost_usd__gte=0), name="usage_cost_not_negative"),
+            models.CheckConstraint(
+                condition=Q(source=UsageSource.GATEWAY) | Q(activity_date__isnull=False),
+                name="usage_sync_rows_have_a_day",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="usage_user_created"),
+            models.Index(fields=["user", "use_case", "created_at"], name="usage_user_usecase_created"),
+            models.Index(fields=["user", "model", "created_at"], name="usage_user_model_created"),
+            models.Index(fields=["user", "activity_date"], name="usage_user_activity_date"),
+            models.Index(fields=["status", "created_at"], name="usage_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.use_case} {self.model} {self.status}"

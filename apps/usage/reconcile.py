@@ -1,0 +1,62 @@
+"""Settling a call's cost after the fact, through OpenRouter's ``/generation`` endpoint."""
+
+from __future__ import annotations
+
+import logging
+
+from apps.core.crypto import DecryptionError
+from apps.integrations.clients import openrouter_client, system_client
+from apps.integrations.models import Provider
+from apps.integrations.openrouter import OpenRouterError
+from apps.integrations.pricing import cost_from_prices
+from apps.integrations.selectors import ai_settings_get
+
+from .models import AIUsageLog, CostSource
+from .services import usage_set_cost
+
+logger = logging.getLogger(__name__)
+
+GENERATION_LOOKUP_DEADLINE_SECONDS = 60.0
+
+
+def _client_for(log: AIUsageLog):  # type: ignore[no-untyped-def]
+    if log.provider == Provider.SYSTEM:
+        return system_client(deadline=GENERATION_LOOKUP_DEADLINE_SECONDS)
+    settings_row = ai_settings_get(user=log.user)
+    if settings_row is None or not settings_row.openrouter_api_key:
+        return None
+    return openrouter_client(settings_row.openrouter_api_key, deadline=GENERATION_LOOKUP_DEADLINE_SECONDS)
+
+
+def usage_cost_settle(*, log_id: int) -> CostSource | None:
+    """Fill a row's missing or estimated cost: ``/generation`` first, then catalogue prices.
+
+    Idempotent (a settled row is left alone). Returns the cost source written, if any.
+    """
+    log = AIUsageLog.objects.select_related("user").filter(pk=log_id).first()
+    if log is None or log.cost_source in (CostSource.PROVIDER_REPORTED, CostSource.GENERATION_LOOKUP):
+        return None
+    if log.generation_id:
+        try:
+            client = _client_for(log)
+        except DecryptionError:
+            client = None
+        if client is not None:
+            with client:
+                try:
+                    generation = client.generation(log.generation_id, deadline=GENERATION_LOOKUP_DEADLINE_SECONDS)
+                except OpenRouterError as exc:
+                    logger.info("generation lookup for usage row %s failed: %s", log.pk, exc.code)
+                else:
+                    if generation.cost is not None and usage_set_cost(
+                        log_id=log.pk, cost_usd=generation.cost, cost_source=CostSource.GENERATION_LOOKUP
+                    ):
+                        return CostSource.GENERATION_LOOKUP
+    computed = cost_from_prices(
+        model_id=log.model, prompt_tokens=log.prompt_tokens, completion_tokens=log.completion_tokens,
+        cached_tokens=log.cached_tokens,
+    )
+    if computed is not None and (log.prompt_tokens or log.completion_tokens):
+        usage_set_cost(log_id=log.pk, cost_usd=computed, cost_source=CostSource.COMPUTED)
+        return CostSource.COMPUTED
+    return None

@@ -1,0 +1,165 @@
+"""Writes to the usage ledger. Only these functions create or change ``AIUsageLog`` rows.
+
+The gateway calls :func:`usage_start` before it calls a provider (committed, so a crash still
+leaves a trace) and :func:`usage_finish` once the call has ended, whatever happened. Each logical
+call is one row, however many retries or fallbacks it took.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.money import usd_sek_rate, usd_to_sek
+
+from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
+
+logger = logging.getLogger(__name__)
+
+STALE_PENDING_AFTER = dt.timedelta(minutes=15)
+# A better figure may replace a worse one, never the reverse.
+_COST_RANK = {
+    CostSource.UNPRICED: 0,
+    CostSource.ESTIMATED: 1,
+    CostSource.COMPUTED: 2,
+    CostSource.GENERATION_LOOKUP: 3,
+    CostSource.PROVIDER_REPORTED: 4,
+}
+
+
+class LedgerUnavailableError(Exception):
+    """The ledger row could not be written, so the provider must not be called."""
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    prompt: int = 0
+    completion: int = 0
+    reasoning: int = 0
+    cached: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+
+def usage_start(
+    *, user: Any, use_case: str, model: str, provider: str, streamed: bool, request_id: uuid.UUID | None = None
+) -> AIUsageLog:
+    """Create and commit the ``pending`` row for a call about to be made.
+
+    Raises ``LedgerUnavailableError`` when the database refuses the write.
+    """
+    try:
+        with transaction.atomic():
+            return AIUsageLog.objects.create(
+                user=user, request_id=request_id or uuid.uuid4(), source=UsageSource.GATEWAY, provider=provider,
+                model=model, use_case=use_case, streamed=streamed, status=UsageStatus.PENDING,
+            )
+    except DatabaseError as exc:
+        logger.error("usage ledger unavailable: %s", type(exc).__name__)
+        raise LedgerUnavailableError from exc
+
+
+def _sek(log: AIUsageLog, cost_usd: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    if cost_usd is None:
+        return None, None
+    rate = log.fx_rate or usd_sek_rate(timezone.localtime(log.created_at, dt.UTC).date())
+    return usd_to_sek(cost_usd, rate), rate
+
+
+def usage_finish(
+    *,
+    log: AIUsageLog,
+    status: UsageStatus,
+    tokens: TokenCounts | None = None,
+    cost_usd: Decimal | None = None,
+    cost_source: CostSource = CostSource.UNPRICED,
+    generation_id: str | None = None,
+    model: str | None = None,
+    provider: str | None = None,
+    is_fallback: bool = False,
+    attempts: int = 1,
+    latency_ms: int | None = None,
+    error_code: str = "",
+    error_message: str = "",
+) -> AIUsageLog:
+    """Finalise ``log`` with the call's outcome. Money is Decimal; SEK uses the call's UTC day rate."""
+    if cost_usd is not None and cost_usd < 0:
+        cost_usd, cost_source = None, CostSource.UNPRICED
+    tokens = tokens or TokenCounts()
+    log.status = status
+    log.prompt_tokens, log.completion_tokens = tokens.prompt, tokens.completion
+    log.reasoning_tokens, log.cached_tokens, log.total_tokens = tokens.reasoning, tokens.cached, tokens.total
+    log.cost_usd = cost_usd
+    log.cost_source = cost_source if cost_usd is not None else CostSource.UNPRICED
+    log.cost_sek, log.fx_rate = _sek(log, cost_usd)
+    log.generation_id = generation_id or None
+    log.model = model or log.model
+    log.provider = provider or log.provider
+    log.is_fallback, log.attempts, log.latency_ms = is_fallback, attempts, latency_ms
+    log.error_code, log.error_message = error_code[:40], error_message[:300]
+    log.completed_at = timezone.now()
+    fields = [
+        "status", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "total_tokens",
+        "cost_usd", "cost_source", "cost_sek", "fx_rate", "generation_id", "model", "provider", "is_fallback",
+        "attempts", "latency_ms", "error_code", "error_message", "completed_at",
+    ]
+    try:
+        with transaction.atomic():
+            log.save(update_fields=fields)
+    except IntegrityError:
+        # The same generation id on two rows would double count it: keep the first, flag this one.
+        logger.warning("duplicate generation id on usage row %s", log.pk)
+        log.generation_id = None
+        log.error_code = log.error_code or "duplicate_generation"
+        log.save(update_fields=fields)
+    return log
+
+
+def usage_set_cost(*, log_id: int, cost_usd: Decimal, cost_source: CostSource) -> bool:
+    """Upgrade a row's cost when ``cost_source`` is a better figure than the one it has.
+
+    Idempotent: the same figure twice changes nothing the second time. Returns whether it changed.
+    """
+    if cost_usd < 0:
+        return False
+    with transaction.atomic():
+        log = AIUsageLog.objects.select_for_update().filter(pk=log_id).first()
+        if log is None or (log.cost_usd is not None and _COST_RANK[CostSource(log.cost_source)] >= _COST_RANK[cost_source]):
+            return False
+        log.cost_usd, log.cost_source = cost_usd, cost_source
+        log.cost_sek, log.fx_rate = _sek(log, cost_usd)
+        log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
+    return True
+
+
+def usage_expire_stale_pending(*, older_than: dt.timedelta = STALE_PENDING_AFTER) -> int:
+    """Turn rows stuck in ``pending`` (a crashed worker, a lost connection) into ``timeout``.
+
+    They are left for reconciliation with OpenRouter's activity. Idempotent and safe to overlap.
+    """
+    cutoff = timezone.now() - older_than
+    # cross-tenant: a maintenance job over every tenant's stuck rows.
+    return AIUsageLog.objects.filter(status=UsageStatus.PENDING, created_at__lt=cutoff).update(
+        status=UsageStatus.TIMEOUT, error_code="stale_pending",
+        error_message="The call never reported back; it will be settled by reconciliation.",
+        completed_at=timezone.now(),
+    )
+
+
+def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> None:
+    """Turn a finished call into an ``error`` (e.g. the model's output failed validation).
+
+    Tokens and cost stay: the provider billed the call even though its answer was unusable.
+    """
+    AIUsageLog.objects.filter(pk=log_id).update(
+        status=UsageStatus.ERROR, error_code=error_code[:40], error_message=error_message[:300]
+    )
