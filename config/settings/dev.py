@@ -11,7 +11,13 @@ FIELD_ENCRYPTION_KEYS = env.list(
 )
 OPENROUTER_BASE_URL = env.str("OPENROUTER_BASE_URL", default="http://127.0.0.1:8788/api/v1")
 SYSTEM_AI_BASE_URL = env.str("SYSTEM_AI_BASE_URL", default="http://127.0.0.1:8788/api/v1")
+# The emulator's demo account has a fixed "system" key (not a secret: it opens only the local
+# emulator), so the fallback provider works out of the box in development.
 SYSTEM_AI_API_KEY = env.str("SYSTEM_AI_API_KEY", default="")
+if not SYSTEM_AI_API_KEY:
+    from apps.integrations.openrouter.emulator.demo import DEMO
+
+    SYSTEM_AI_API_KEY = DEMO.system_key
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

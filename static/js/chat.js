@@ -1,0 +1,77 @@
+// Streams the assistant's answer into the page as server-sent events arrive.
+(function () {
+  "use strict";
+  const form = document.getElementById("chat-form");
+  if (!form) return;
+  const log = document.getElementById("chat-log");
+  const input = document.getElementById("chat-message");
+  const button = document.getElementById("chat-send");
+  const meta = document.getElementById("chat-meta");
+  const conversation = document.getElementById("conversation-id");
+
+  function bubble(role, text) {
+    const empty = document.getElementById("chat-empty");
+    if (empty) empty.remove();
+    const el = document.createElement("div");
+    el.className = "bubble " + role;
+    el.textContent = text;
+    log.appendChild(el);
+    log.scrollTop = log.scrollHeight;
+    return el;
+  }
+
+  function handle(event, answer) {
+    if (event.conversation_id) {
+      conversation.value = event.conversation_id;
+      history.replaceState(null, "", form.dataset.conversationUrl + event.conversation_id + "/");
+    }
+    if (event.delta) answer.textContent += event.delta;
+    if (event.error) {
+      answer.classList.add("bubble-error");
+      answer.textContent += (answer.textContent ? "\n\n" : "") + "⚠ " + event.error;
+    }
+    if (event.done) {
+      const cost = event.cost_usd === null ? "—" : "$" + Number(event.cost_usd).toFixed(6);
+      meta.textContent = event.model + " · " + event.tokens + " tokens · " + cost;
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  async function send(e) {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const data = new FormData(form);
+    bubble("user", text);
+    const answer = bubble("assistant", "");
+    button.disabled = true;
+    input.value = "";
+    try {
+      const response = await fetch(form.action, { method: "POST", body: data });
+      if (!response.body) throw new Error("no body");
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        const events = buffer.split("\n\n");
+        buffer = events.pop();
+        for (const raw of events) {
+          if (raw.startsWith("data: ")) handle(JSON.parse(raw.slice(6)), answer);
+        }
+      }
+    } catch (err) {
+      handle({ error: form.dataset.networkError || "Network error" }, answer);
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
+  }
+
+  form.addEventListener("submit", send);
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) send(e);
+  });
+})();
