@@ -1,0 +1,314 @@
+"""Scripted faults: every kind, on chat and elsewhere, and how they are matched and billed."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from apps.integrations.openrouter.emulator import Account, Emulator
+
+from .test_emulator_helpers import FakeClock, chat_body, client, key_usage, sse_data, sse_events
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def emu(clock: FakeClock) -> Emulator:
+    return Emulator(clock=clock)
+
+
+@pytest.fixture
+def key(emu: Emulator) -> str:
+    return emu.add_key(emu.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE"))
+
+
+@pytest.fixture
+def api(emu: Emulator, key: str) -> httpx.Client:
+    return client(emu, key)
+
+
+def _account_of(emu: Emulator, key: str) -> Account:
+    registered = emu.key(key)
+    assert registered is not None
+    return registered.account
+
+
+STORY = chat_body("Tell me a story about a bakery in Malmo", model="deepseek/deepseek-chat-v3.1")
+
+
+def test_rate_limit_fault_is_an_upstream_429_with_retry_after(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("rate_limit", retry_after=7)
+
+    response = api.post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free"))
+
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
+    assert not any(name.startswith("x-ratelimit") for name in response.headers)
+    assert response.json() == {
+        "error": {
+            "message": "Provider returned error",
+            "code": 429,
+            "metadata": {
+                "raw": "openai/gpt-oss-120b:free is temporarily rate-limited upstream. Please retry shortly, or add "
+                "your own key to accumulate your rate limits: https://openrouter.ai/settings/integrations",
+                "provider_name": "Chutes",
+                "is_byok": False,
+            },
+        },
+        "user_id": "user_2zR8xQy7LmNpVb3KdWfT1hGcJsE",
+    }
+    assert emu.generations == []
+    assert len(emu.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (400, "openai/gpt-4o-mini is not a valid model ID"),
+        (
+            404,
+            "No endpoints found matching your data policy (Zero data retention). Configure: https://openrouter.ai/settings/privacy",
+        ),
+        (408, "Operation timed out. Please try again later."),
+        (502, "Provider returned error"),
+        (503, "No allowed providers are available for the selected model."),
+    ],
+)
+def test_status_faults_return_the_real_error_and_bill_nothing(
+    emu: Emulator, api: httpx.Client, key: str, status: int, message: str
+) -> None:
+    emu.inject("status", status=status)
+
+    response = api.post("/chat/completions", json=chat_body())
+
+    assert response.status_code == status
+    assert response.json()["error"]["message"] == message
+    assert emu.generations == []
+    assert key_usage(emu, key) == 0
+    assert api.post("/chat/completions", json=chat_body()).status_code == 200  # used up after one request
+
+
+def test_read_timeout_reaches_the_server_bills_and_raises(emu: Emulator, api: httpx.Client, key: str) -> None:
+    emu.inject("read_timeout")
+
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/chat/completions", json=chat_body())
+
+    assert [r.path for r in emu.requests] == ["/chat/completions"]
+    [generation] = emu.generations
+    assert generation.cancelled is False
+    assert generation.finish_reason == "stop"
+    assert key_usage(emu, key) == generation.cost > 0
+
+
+def test_read_timeout_on_a_stream_raises_before_any_byte(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("read_timeout")
+
+    with (
+        pytest.raises(httpx.ReadTimeout),
+        api.stream("POST", "/chat/completions", json=chat_body(stream=True)),
+    ):
+        pass
+
+    assert emu.generations[0].streamed is True
+
+
+def test_slow_trickle_spaces_stream_chunks(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("slow_trickle", delay=0.02)
+    started = time.monotonic()
+
+    response = api.post("/chat/completions", json=chat_body(stream=True))
+
+    payloads = sse_data(response.text)
+    assert time.monotonic() - started >= 0.02 * (len(payloads) - 1)
+    assert payloads[-1] == "[DONE]"
+    assert len(emu.generations) == 1
+
+
+def test_slow_trickle_sends_a_plain_body_in_pieces(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("slow_trickle", delay=0.01)
+
+    with api.stream("POST", "/chat/completions", json=chat_body()) as response:
+        pieces = list(response.iter_raw())
+
+    assert len(pieces) > 4
+    assert (
+        json.loads(b"".join(pieces))["choices"][0]["message"]["content"] == "The capital of France is Paris."
+    )
+
+
+def test_non_json_fault(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("non_json")
+
+    response = api.post("/chat/completions", json=chat_body())
+
+    assert response.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        response.json()
+    assert emu.generations == []
+
+
+def test_truncated_plain_body_is_invalid_json_but_billed(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("truncated")
+
+    response = api.post("/chat/completions", json=chat_body())
+
+    assert response.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        response.json()
+    assert response.text.startswith('{"id":"gen-')
+    assert len(emu.generations) == 1
+
+
+def test_truncated_stream_stops_inside_a_chunk(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("truncated")
+
+    response = api.post("/chat/completions", json={**STORY, "stream": True})
+
+    events = sse_events(response.text)
+    assert "data: [DONE]" not in events
+    assert events[-1].startswith("data: {")
+    assert not events[-1].endswith("}")
+    assert emu.generations[0].finish_reason == "stop"
+
+
+@pytest.mark.parametrize(("params", "status"), [({}, 502), ({"status": 503}, 503)])
+def test_html_fault_is_an_edge_error_page(
+    emu: Emulator, api: httpx.Client, params: dict[str, Any], status: int
+) -> None:
+    emu.inject("html", **params)
+
+    response = api.post("/chat/completions", json=chat_body())
+
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.text.startswith("<!DOCTYPE html>")
+    assert emu.generations == []
+
+
+def test_error_200_is_a_200_with_only_an_error(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("error_200")
+
+    response = api.post("/chat/completions", json=chat_body())
+
+    assert response.status_code == 200
+    assert list(response.json()) == ["error", "user_id"]
+    assert response.json()["error"]["code"] == 502
+    assert emu.generations == []
+
+
+def test_midstream_error_bills_the_partial_stream(emu: Emulator, api: httpx.Client, key: str) -> None:
+    full = api.post("/chat/completions", json=STORY).json()["usage"]
+    emu.inject("midstream_error", after=3)
+
+    payloads = sse_data(api.post("/chat/completions", json={**STORY, "stream": True}).text)
+
+    assert [p["choices"][0]["delta"]["content"] for p in payloads[:3]] == ["Here", " is", " a"]
+    assert payloads[3]["choices"][0]["finish_reason"] == "error"
+    assert payloads[3]["error"]["message"] == "Provider disconnected unexpectedly"
+    assert payloads[4] == "[DONE]"
+    partial = emu.generations[1]
+    assert (partial.finish_reason, partial.cancelled) == ("error", False)
+    assert partial.completion_tokens == 3  # ceil(len("Here is a") / 4)
+    assert partial.prompt_tokens == full["prompt_tokens"]
+    assert key_usage(emu, key) == emu.generations[0].cost + partial.cost
+
+
+def test_midstream_error_without_stream_is_a_200_with_an_error_choice(
+    emu: Emulator, api: httpx.Client
+) -> None:
+    emu.inject("midstream_error")
+
+    body = api.post("/chat/completions", json=STORY).json()
+
+    assert body["error"]["code"] == 502
+    assert body["choices"][0]["finish_reason"] == "error"
+    assert body["usage"]["completion_tokens"] == emu.generations[0].completion_tokens
+    assert emu.generations[0].finish_reason == "error"
+
+
+def test_stream_no_usage_ends_after_the_content(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("stream_no_usage")
+
+    payloads = sse_data(api.post("/chat/completions", json=chat_body(stream=True)).text)
+
+    assert "[DONE]" not in payloads
+    assert all("usage" not in p and p["choices"][0]["finish_reason"] is None for p in payloads)
+    assert emu.generations[0].completion_tokens == 9  # served and billed in full
+
+
+def test_missing_usage_leaves_usage_out_but_bills(emu: Emulator, api: httpx.Client) -> None:
+    emu.inject("missing_usage", times=2)
+
+    plain = api.post("/chat/completions", json=chat_body()).json()
+    streamed = sse_data(api.post("/chat/completions", json=chat_body(stream=True)).text)
+
+    assert "usage" not in plain
+    assert plain["choices"][0]["finish_reason"] == "stop"
+    assert streamed[-1] == "[DONE]"
+    assert streamed[-2]["choices"][0]["finish_reason"] == "stop"
+    assert all("usage" not in p for p in streamed[:-1])
+    assert len(emu.generations) == 2
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+
+def test_faults_match_their_key_and_are_used_up_in_order(emu: Emulator, key: str) -> None:
+    other = emu.add_key(emu.add_account())
+    emu.inject("status", status=503, key=key, times=2)
+    emu.inject("status", status=408)
+
+    other_first = client(emu, other).post("/chat/completions", json=chat_body())
+    statuses = [client(emu, key).post("/chat/completions", json=chat_body()).status_code for _ in range(3)]
+
+    assert other_first.status_code == 408  # the key-bound fault skipped it; the next one matched
+    assert statuses == [503, 503, 200]
+
+
+def test_faults_on_other_endpoints(emu: Emulator, key: str) -> None:
+    admin = client(emu, emu.add_key(_account_of(emu, key), kind="management"))
+    emu.inject("status", status=503, path="/credits")
+    emu.inject("html", path="/api/v1/key")
+    emu.inject("rate_limit", path="/models", retry_after=2)
+    emu.inject("truncated", path="/models")
+
+    assert admin.get("/credits").status_code == 503
+    assert admin.get("/key").headers["content-type"].startswith("text/html")
+    limited = client(emu).get("/models")
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
+    with pytest.raises(json.JSONDecodeError):
+        client(emu).get("/models").json()
+    assert client(emu).get("/models").status_code == 200
+
+
+def test_read_timeout_on_key_creation_still_creates_the_key(emu: Emulator, key: str) -> None:
+    admin = client(emu, emu.add_key(_account_of(emu, key), kind="management"))
+    emu.inject("read_timeout", path="/keys")
+
+    with pytest.raises(httpx.ReadTimeout):
+        admin.post("/keys", json={"name": "lost-response"})
+
+    assert [k["name"] for k in admin.get("/keys").json()["data"]] == ["lost-response", "inference key"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [("explode", {}), ("status", {"status": 500}), ("status", {}), ("midstream_error", {"path": "/credits"})],
+)
+def test_invalid_faults_are_refused(emu: Emulator, kind: str, params: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        emu.inject(kind, **params)
+
+
+def test_zero_times_is_refused(emu: Emulator) -> None:
+    with pytest.raises(ValueError, match="times"):
+        emu.inject("non_json", times=0)
