@@ -13,9 +13,13 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    from apps.core.money import usd_sek_rate_forget
+
     cache.clear()
+    usd_sek_rate_forget()
     yield
     cache.clear()
+    usd_sek_rate_forget()
 
 
 @pytest.fixture

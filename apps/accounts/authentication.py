@@ -42,11 +42,10 @@ class APITokenAuthentication(authentication.BaseAuthentication):
         return self._authenticate_token(raw)
 
     def _authenticate_token(self, raw: str) -> tuple[Any, APIToken]:
-        token = (
-            APIToken.objects.select_related("user")
-            .filter(digest=token_digest(raw), revoked_at__isnull=True)
-            .first()
-        )
+        try:
+            token = APIToken.objects.select_related("user").get(digest=token_digest(raw), revoked_at__isnull=True)
+        except APIToken.DoesNotExist:
+            token = None
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API token."))
         now = timezone.now()

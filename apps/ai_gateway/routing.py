@@ -12,7 +12,7 @@ from apps.core.crypto import DecryptionError
 from apps.integrations.clients import openrouter_client, system_client, system_provider_configured
 from apps.integrations.models import Provider, UseCase
 from apps.integrations.openrouter import OpenRouterClient
-from apps.integrations.selectors import ai_settings_get
+from apps.integrations.selectors import ai_settings_for_call
 
 from . import errors
 from .validation import validate_model_id
@@ -45,7 +45,7 @@ def route_resolve(*, user: Any, use_case: str, model: str | None) -> Route:
     """The provider and model for this call. Raises ``GatewayError`` when nothing can serve it."""
     UseCase(use_case)  # ValueError for an unknown use case: a programming error, not user input
     try:
-        row = ai_settings_get(user=user)
+        row = ai_settings_for_call(user=user)
         api_key = row.openrouter_api_key if row else ""
     except DecryptionError:
         raise errors.key_unreadable() from None

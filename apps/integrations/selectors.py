@@ -9,7 +9,7 @@ from typing import Any
 from apps.core.crypto import DecryptionError
 
 from .exceptions import OpenRouterKeyUnavailable
-from .models import SLOT_FIELDS, AISettings, CreditSnapshot, KeySlot
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot, KeySlot
 
 logger = logging.getLogger(__name__)
 
@@ -84,3 +84,13 @@ def credit_snapshots_list(
 
 def credit_snapshot_latest(*, user: Any) -> CreditSnapshot | None:
     return CreditSnapshot.objects.for_user(user).order_by("-taken_at").first()
+
+
+def ai_settings_for_call(*, user: Any) -> AISettings | None:
+    """Just what routing a call needs (decrypts the API key only, not the management key)."""
+    return (
+        AISettings.objects.for_user(user)
+        .only("user_id", "openrouter_api_key", "ai_provider", "use_system_fallback", "default_model",
+              *USE_CASE_MODEL_FIELDS.values())
+        .first()
+    )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.core.money import usd_sek_rate, usd_to_sek
@@ -50,6 +51,16 @@ class TokenCounts:
         return self.prompt + self.completion
 
 
+def _single_statement() -> AbstractContextManager[object]:
+    """A savepoint inside an outer transaction; nothing extra in autocommit.
+
+    Each ledger write is one statement, which autocommit already makes atomic and durable on
+    its own, so the hot path pays no BEGIN/COMMIT round trips. Inside a caller's transaction a
+    savepoint keeps a failed write from poisoning it.
+    """
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
 def usage_start(
     *, user: Any, use_case: str, model: str, provider: str, streamed: bool, request_id: uuid.UUID | None = None
 ) -> AIUsageLog:
@@ -58,7 +69,7 @@ def usage_start(
     Raises ``LedgerUnavailableError`` when the database refuses the write.
     """
     try:
-        with transaction.atomic():
+        with _single_statement():
             return AIUsageLog.objects.create(
                 user=user, request_id=request_id or uuid.uuid4(), source=UsageSource.GATEWAY, provider=provider,
                 model=model, use_case=use_case, streamed=streamed, status=UsageStatus.PENDING,
@@ -113,7 +124,7 @@ def usage_finish(
         "attempts", "latency_ms", "error_code", "error_message", "completed_at",
     ]
     try:
-        with transaction.atomic():
+        with _single_statement():
             log.save(update_fields=fields)
     except IntegrityError:
         # The same generation id on two rows would double count it: keep the first, flag this one.

@@ -1,13 +1,12 @@
 """Production: every secret comes from the environment, with no defaults; start-up fails without."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import database, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES = {"default": database(env.str("DATABASE_URL"))}
 CACHES = {"default": env.cache("CACHE_URL")}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False

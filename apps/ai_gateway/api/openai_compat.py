@@ -19,9 +19,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.core.api.throttling import ScopedThrottle
 from apps.ai_gateway import errors
 from apps.ai_gateway.idempotency import idempotency_begin, idempotency_finish, request_fingerprint
 from apps.ai_gateway.services import Completion, complete
@@ -30,12 +30,15 @@ from apps.core.api.exceptions import error_body
 from apps.integrations.models import UseCase
 
 
+USE_CASES = frozenset(UseCase.values)  # computed once: Choices.values rebuilds a list per access
+
+
 def _use_case(request: Request) -> str:
     value = request.headers.get("X-Use-Case", UseCase.GENERIC).strip().lower().replace("-", "_")
-    if value not in UseCase.values:
+    if value not in USE_CASES:
         raise errors.GatewayError(
             _("Unknown X-Use-Case “%(value)s”; use one of: %(choices)s.")
-            % {"value": value[:40], "choices": ", ".join(UseCase.values)},
+            % {"value": value[:40], "choices": ", ".join(sorted(USE_CASES))},
             code="invalid_request", status_code=400,
         )
     return value
@@ -74,7 +77,7 @@ def sse_events(stream: GatewayStream) -> Iterator[bytes]:
 
 
 class ChatCompletionsView(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "ai"
 
     @extend_schema(

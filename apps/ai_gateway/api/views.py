@@ -9,9 +9,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.core.api.throttling import ScopedThrottle
 from apps.ai_gateway import features
 
 from . import serializers as s
@@ -29,7 +29,7 @@ class FeatureView(APIView):
     """Base: validate ``input_serializer``, run :meth:`run`, answer ``{result, usage}``."""
 
     input_serializer: type[serializers.Serializer[Any]]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "ai"
 
     def run(self, request: Request, data: dict[str, Any]) -> tuple[features.FeatureResult, dict[str, Any]]:
