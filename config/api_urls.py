@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.integrations.api.urls")),
     path("", include("apps.roi.api.urls")),
     path("", include("apps.ai_gateway.api.urls")),
+    path("", include("apps.usage.api.urls")),
 ]

@@ -2,10 +2,94 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from .models import AIUsageLog
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from .models import AIUsageLog, UsageStatus
+
+ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=30, decimal_places=18))
+
+
+def utc_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def usage_recent(*, user: Any, limit: int = 20) -> list[AIUsageLog]:
     return list(AIUsageLog.objects.for_user(user).order_by("-created_at", "-id")[:limit])
+
+
+def usage_logs(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[AIUsageLog]:
+    """The tenant's ledger rows, newest first, narrowed by ``filters`` (already validated).
+
+    ``start``/``end`` are UTC dates (inclusive); the rest match columns exactly.
+    """
+    rows = AIUsageLog.objects.for_user(user)
+    filters = filters or {}
+    # Days are UTC days (OpenRouter's), whatever the display time zone.
+    if filters.get("start"):
+        rows = rows.filter(created_at__gte=utc_midnight(filters["start"]))
+    if filters.get("end"):
+        rows = rows.filter(created_at__lt=utc_midnight(filters["end"] + dt.timedelta(days=1)))
+    for name in ("model", "use_case", "provider", "status", "source"):
+        if filters.get(name):
+            rows = rows.filter(**{name: filters[name]})
+    return rows.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class Totals:
+    calls: int = 0
+    successful: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    cost_sek: Decimal = Decimal(0)
+    unpriced: int = 0
+
+    @property
+    def average_cost_usd(self) -> Decimal:
+        return self.cost_usd / self.calls if self.calls else Decimal(0)
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    start: dt.date
+    end: dt.date
+    totals: Totals
+    by_model: list[dict[str, Any]] = field(default_factory=list)
+    by_use_case: list[dict[str, Any]] = field(default_factory=list)
+    by_day: list[dict[str, Any]] = field(default_factory=list)
+
+
+# "unpriced" comes first: it filters on the cost_usd column, which the "cost_usd" sum shadows.
+_AGGREGATES = {
+    "unpriced": Count("id", filter=Q(cost_usd__isnull=True) & ~Q(status=UsageStatus.PENDING)),
+    "calls": Count("id"),
+    "successful": Count("id", filter=Q(status=UsageStatus.SUCCESS)),
+    "prompt_tokens": Coalesce(Sum("prompt_tokens"), 0),
+    "completion_tokens": Coalesce(Sum("completion_tokens"), 0),
+    "total_tokens": Coalesce(Sum("total_tokens"), 0),
+    "cost_usd": Coalesce(Sum("cost_usd"), ZERO),
+    "cost_sek": Coalesce(Sum("cost_sek"), ZERO),
+}
+
+
+def usage_summary(*, user: Any, start: dt.date, end: dt.date, provider: str | None = None) -> UsageSummary:
+    """Totals for ``start``..``end`` (UTC days, inclusive), per model, per use case and per day.
+
+    Four aggregate queries whatever the number of rows; sums are exact Decimals.
+    """
+    rows = usage_logs(user=user, filters={"start": start, "end": end, "provider": provider})
+    totals = Totals(**rows.aggregate(**_AGGREGATES))
+    by_model = list(rows.values("model").annotate(**_AGGREGATES).order_by("-cost_usd", "model"))
+    by_use_case = list(rows.values("use_case").annotate(**_AGGREGATES).order_by("-cost_usd", "use_case"))
+    by_day = list(
+        rows.annotate(day=TruncDate("created_at", tzinfo=dt.UTC)).values("day").annotate(**_AGGREGATES).order_by("day")
+    )
+    return UsageSummary(start=start, end=end, totals=totals, by_model=by_model, by_use_case=by_use_case, by_day=by_day)

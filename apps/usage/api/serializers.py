@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from apps.integrations.models import Provider, UseCase
+from apps.usage.models import AIUsageLog, UsageSource, UsageStatus
+
+MAX_RANGE_DAYS = 366
+
+
+class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
+    class Meta:
+        model = AIUsageLog
+        fields = [
+            "id", "request_id", "generation_id", "created_at", "completed_at", "source", "provider", "model",
+            "use_case", "status", "error_code", "prompt_tokens", "completion_tokens", "reasoning_tokens",
+            "cached_tokens", "total_tokens", "cost_usd", "cost_sek", "fx_rate", "cost_source", "attempts",
+            "is_fallback", "latency_ms", "streamed", "activity_date",
+        ]
+        read_only_fields = fields
+
+
+class DateRangeSerializer(serializers.Serializer[Any]):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        today = dt.datetime.now(dt.UTC).date()
+        end = attrs.get("end") or today
+        start = attrs.get("start") or end.replace(day=1)
+        if start > end:
+            raise serializers.ValidationError({"start": _("The start must not be after the end.")})
+        if (end - start).days >= MAX_RANGE_DAYS:
+            raise serializers.ValidationError({"start": _("At most one year at a time.")})
+        return {"start": start, "end": end}
+
+
+class UsageLogFilterSerializer(serializers.Serializer[Any]):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    model = serializers.CharField(required=False, max_length=200)
+    use_case = serializers.ChoiceField(choices=UseCase.choices, required=False)
+    provider = serializers.ChoiceField(choices=Provider.choices, required=False)
+    status = serializers.ChoiceField(choices=UsageStatus.choices, required=False)
+    source = serializers.ChoiceField(choices=UsageSource.choices, required=False)
+
+
+class TotalsSerializer(serializers.Serializer[Any]):
+    calls = serializers.IntegerField()
+    successful = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=30, decimal_places=12)
+    cost_sek = serializers.DecimalField(max_digits=30, decimal_places=6)
+    unpriced = serializers.IntegerField(help_text="Finished calls whose cost is not known (yet).")
+
+
+class ModelTotalsSerializer(TotalsSerializer):
+    model = serializers.CharField()
+
+
+class UseCaseTotalsSerializer(TotalsSerializer):
+    use_case = serializers.CharField()
+
+
+class DayTotalsSerializer(TotalsSerializer):
+    day = serializers.DateField()
+
+
+class UsageSummarySerializer(serializers.Serializer[Any]):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    totals = TotalsSerializer()
+    by_model = ModelTotalsSerializer(many=True)
+    by_use_case = UseCaseTotalsSerializer(many=True)
+    by_day = DayTotalsSerializer(many=True)

@@ -1,0 +1,46 @@
+"""The ledger for partners: read-only, the caller's rows only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.api.viewsets import ScopedViewSetMixin
+from apps.usage.models import AIUsageLog
+from apps.usage.selectors import usage_logs, usage_summary
+
+from .serializers import DateRangeSerializer, UsageLogFilterSerializer, UsageLogSerializer, UsageSummarySerializer
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["usage"], summary="Your AI calls, newest first", parameters=[UsageLogFilterSerializer]),
+    retrieve=extend_schema(tags=["usage"], summary="One AI call"),
+)
+class UsageLogViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[misc]
+    """Read-only: the ledger is written by the system alone."""
+
+    model = AIUsageLog
+    serializer_class = UsageLogSerializer
+
+    def get_base_queryset(self) -> QuerySet[Any]:
+        if self.action != "list":
+            return AIUsageLog.objects.all()
+        params = UsageLogFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return usage_logs(user=self.request.user, filters=params.validated_data)
+
+
+class UsageSummaryView(APIView):
+    @extend_schema(tags=["usage"], summary="Totals, per model, per use case and per UTC day",
+                   parameters=[DateRangeSerializer], responses=UsageSummarySerializer)
+    def get(self, request: Request) -> Response:
+        params = DateRangeSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        summary = usage_summary(user=request.user, **params.validated_data)
+        return Response(UsageSummarySerializer(summary).data)
