@@ -1,12 +1,64 @@
+"""Dashboards. Read-only: everything comes from ledger selectors, scoped to the user."""
+
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from apps.integrations.models import Provider, UseCase
+from apps.usage.selectors import UsageSummary, usage_summary
+
+MAX_DAYS = 366
 
 
-def openrouter(request: HttpRequest) -> HttpResponse:
-    return render(request, "analytics/openrouter.html", {})
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """The chosen UTC days, defaulting to this month; invalid input falls back to the default."""
+        today = dt.datetime.now(dt.UTC).date()
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("end") or today
+        start = data.get("start") or end.replace(day=1)
+        if start > end or (end - start).days >= MAX_DAYS:
+            start, end = today.replace(day=1), today
+        return start, end
 
 
+def _chart_data(summary: UsageSummary) -> dict[str, Any]:
+    labels = dict(UseCase.choices)
+    return {
+        "by_model": {"labels": [r["model"] for r in summary.by_model],
+                     "values": [float(r["cost_usd"]) for r in summary.by_model]},
+        "by_use_case": {"labels": [str(labels.get(r["use_case"], r["use_case"])) for r in summary.by_use_case],
+                        "values": [float(r["cost_usd"]) for r in summary.by_use_case]},
+        "by_day": {"labels": [r["day"].isoformat() for r in summary.by_day],
+                   "values": [float(r["cost_sek"]) for r in summary.by_day]},
+    }
+
+
+def _dashboard(request: HttpRequest, *, template: str, provider: str | None) -> HttpResponse:
+    form = PeriodForm(request.GET or None)
+    start, end = form.period()
+    summary = usage_summary(user=request.user, start=start, end=end, provider=provider)
+    return render(request, template, {
+        "form": form, "summary": summary, "charts": _chart_data(summary),
+        "use_case_labels": dict(UseCase.choices),
+    })
+
+
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "analytics/index.html", {})
+    return _dashboard(request, template="analytics/index.html", provider=None)
+
+
+@require_GET
+def openrouter(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request, template="analytics/openrouter.html", provider=Provider.OPENROUTER)

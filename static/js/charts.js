@@ -1,0 +1,32 @@
+// Draws the dashboard charts from the JSON the page embeds (json_script "chart-data").
+(function () {
+  "use strict";
+  const source = document.getElementById("chart-data");
+  if (!source || typeof Chart === "undefined") return;
+  const data = JSON.parse(source.textContent);
+  const palette = ["#4f46e5", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#f97316", "#64748b"];
+
+  function pie(id, series) {
+    const el = document.getElementById(id);
+    if (!el || !series.values.length) return;
+    new Chart(el, {
+      type: "doughnut",
+      data: { labels: series.labels, datasets: [{ data: series.values, backgroundColor: palette }] },
+      options: { plugins: { legend: { position: "right" } } },
+    });
+  }
+
+  pie("chart-by-model", data.by_model);
+  pie("chart-by-use-case", data.by_use_case);
+  const daily = document.getElementById("chart-by-day");
+  if (daily) {
+    new Chart(daily, {
+      type: "line",
+      data: {
+        labels: data.by_day.labels,
+        datasets: [{ data: data.by_day.values, fill: true, borderColor: "#4f46e5", backgroundColor: "rgba(79,70,229,.15)", tension: 0.3 }],
+      },
+      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+    });
+  }
+})();

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.usage.models import AIUsageLog
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(user: Any, cost: str, provider: str = "openrouter", model: str = "openai/gpt-4o-mini") -> None:
+    AIUsageLog.objects.create(
+        user=user, provider=provider, model=model, use_case="chat", status="success", total_tokens=100,
+        prompt_tokens=80, completion_tokens=20, cost_usd=Decimal(cost), cost_sek=Decimal(cost) * 10,
+        cost_source="provider_reported", created_at=dt.datetime.now(dt.UTC),
+    )
+
+
+@pytest.fixture
+def page_a(user_a: Any) -> Client:
+    client = Client()
+    client.force_login(user_a)
+    return client
+
+
+@pytest.mark.parametrize(("path", "expected_calls", "expected_sek"), [
+    ("/dashboard/analytics/", 2, "3,00 kr"), ("/dashboard/openrouter/", 1, "1,00 kr"),  # Swedish decimal comma
+])
+def test_dashboards_total_my_rows_only(
+    page_a: Any, user_a: Any, user_b: Any, path: str, expected_calls: int, expected_sek: str
+) -> None:
+    _row(user_a, "0.1")
+    _row(user_a, "0.2", provider="system", model="system/model")
+    _row(user_b, "50")
+    response = page_a.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="total-calls">{expected_calls}<' in html
+    assert f'id="total-cost-sek">{expected_sek}<' in html
+    charts = json.loads(html.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
+    assert sum(charts["by_model"]["values"]) == pytest.approx(float(Decimal(expected_sek.split()[0].replace(",", ".")) / 10))
+
+
+def test_empty_period_shows_an_empty_state(page_a: Any) -> None:
+    html = page_a.get("/dashboard/analytics/?start=2020-01-01&end=2020-01-31").content.decode()
+    assert "chart-data" not in html
+    assert "/dashboard/ai/" in html
+
+
+def test_bad_period_falls_back_to_this_month(page_a: Any, user_a: Any) -> None:
+    _row(user_a, "0.1")
+    response = page_a.get("/dashboard/analytics/?start=2026-12-31&end=2020-01-01")
+    assert response.status_code == 200
+    assert 'id="total-calls">1<' in response.content.decode()
