@@ -90,7 +90,13 @@ def ai_settings_for_call(*, user: Any) -> AISettings | None:
     """Just what routing a call needs (decrypts the API key only, not the management key)."""
     return (
         AISettings.objects.for_user(user)
-        .only("user_id", "openrouter_api_key", "ai_provider", "use_system_fallback", "default_model",
-              *USE_CASE_MODEL_FIELDS.values())
+        .only(
+            "user_id",
+            "openrouter_api_key",
+            "ai_provider",
+            "use_system_fallback",
+            "default_model",
+            *USE_CASE_MODEL_FIELDS.values(),
+        )
         .first()
     )

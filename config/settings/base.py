@@ -85,7 +85,6 @@ TEMPLATES = [
 ]
 
 
-
 def database(url: str) -> dict[str, object]:
     """The default database from a URL, with the connection settings every environment shares.
 
@@ -101,7 +100,11 @@ def database(url: str) -> dict[str, object]:
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     if str(config["ENGINE"]).endswith("postgresql"):
         mode = env.str("DATABASE_SYNCHRONOUS_COMMIT", default="off")
-        config["OPTIONS"] = {**dict(config.get("OPTIONS") or {}), "options": f"-c synchronous_commit={mode}"}  # type: ignore[arg-type]
+        options = config.get("OPTIONS")
+        config["OPTIONS"] = {
+            **(options if isinstance(options, dict) else {}),
+            "options": f"-c synchronous_commit={mode}",
+        }
     return config
 
 
@@ -240,4 +243,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
+
+# integrations.Provider appears as `ai_provider` (settings) and `provider` (usage): one enum name.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],  # type: ignore[dict-item]
+    "ProviderEnum": "apps.integrations.models.Provider",
 }

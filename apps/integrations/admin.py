@@ -1,0 +1,179 @@
+"""Staff view of tenants' AI settings. Keys are write-only here: replace or clear, never view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
+from .services import ai_settings_update
+from .validators import KEY_MAX_LENGTH, model_id_clean, openrouter_key_clean
+
+_MODEL_FIELDS = ["default_model", *USE_CASE_MODEL_FIELDS.values()]
+
+
+def _key_field(label: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        max_length=KEY_MAX_LENGTH + 50,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Enter a new key to replace the stored one. Leave empty to keep it."),
+    )
+
+
+class AISettingsAdminForm(forms.ModelForm[AISettings]):
+    new_api_key = _key_field(_("New API key"))
+    clear_api_key = forms.BooleanField(label=_("Remove the stored API key"), required=False)
+    new_management_key = _key_field(_("New provisioning / management key"))
+    clear_management_key = forms.BooleanField(label=_("Remove the stored management key"), required=False)
+
+    class Meta:
+        model = AISettings
+        fields = ["user", "ai_provider", "use_system_fallback", *_MODEL_FIELDS]
+
+    def _clean_key(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        return openrouter_key_clean(value) if value.strip() else ""
+
+    def clean_new_api_key(self) -> str:
+        return self._clean_key("new_api_key")
+
+    def clean_new_management_key(self) -> str:
+        return self._clean_key("new_management_key")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in _MODEL_FIELDS:
+            if name in cleaned:
+                try:
+                    cleaned[name] = model_id_clean(cleaned[name] or "")
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        return cleaned
+
+
+def _last4(value: str) -> str:
+    return f"…{value}" if value else "—"
+
+
+@admin.register(AISettings)
+class AISettingsAdmin(admin.ModelAdmin[AISettings]):
+    form = AISettingsAdminForm
+    list_display = (
+        "user",
+        "ai_provider",
+        "api_key_display",
+        "api_key_status",
+        "management_key_display",
+        "management_key_status",
+        "use_system_fallback",
+        "updated_at",
+    )
+    list_filter = ("ai_provider", "api_key_status", "management_key_status", "use_system_fallback")
+    search_fields = ("user__username", "user__email", "api_key_last4", "management_key_last4")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "api_key_display",
+        "api_key_status",
+        "api_key_status_detail",
+        "api_key_verified_at",
+        "management_key_display",
+        "management_key_status",
+        "management_key_status_detail",
+        "management_key_verified_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("user",)}),
+        (
+            _("API key"),
+            {
+                "fields": (
+                    "api_key_display",
+                    "api_key_status",
+                    "api_key_status_detail",
+                    "api_key_verified_at",
+                    "new_api_key",
+                    "clear_api_key",
+                )
+            },
+        ),
+        (
+            _("Provisioning / management key"),
+            {
+                "fields": (
+                    "management_key_display",
+                    "management_key_status",
+                    "management_key_status_detail",
+                    "management_key_verified_at",
+                    "new_management_key",
+                    "clear_management_key",
+                )
+            },
+        ),
+        (_("Provider and models"), {"fields": ("ai_provider", "use_system_fallback", *_MODEL_FIELDS)}),
+        (_("Timestamps"), {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # cross-tenant: staff administer every tenant's settings. The key columns are never read.
+        return super().get_queryset(request).defer(*(f.secret for f in SLOT_FIELDS.values()))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AISettings | None = None) -> Any:
+        return (*self.readonly_fields, "user") if obj is not None else self.readonly_fields
+
+    @admin.display(description=_("API key"))
+    def api_key_display(self, obj: AISettings) -> str:
+        return _last4(obj.api_key_last4)
+
+    @admin.display(description=_("Management key"))
+    def management_key_display(self, obj: AISettings) -> str:
+        return _last4(obj.management_key_last4)
+
+    def save_model(self, request: HttpRequest, obj: AISettings, form: Any, change: bool) -> None:
+        """Save through the service, so keys are encrypted and every key change is audited."""
+        data = form.cleaned_data
+        saved = ai_settings_update(
+            user=obj.user,
+            actor=request.user,
+            api_key=data.get("new_api_key") or None,
+            management_key=data.get("new_management_key") or None,
+            remove_api_key=bool(data.get("clear_api_key")),
+            remove_management_key=bool(data.get("clear_management_key")),
+            ai_provider=data.get("ai_provider"),
+            use_system_fallback=data.get("use_system_fallback"),
+            default_model=data.get("default_model", ""),
+            use_case_models={uc: data.get(field, "") for uc, field in USE_CASE_MODEL_FIELDS.items()},
+            ip_address=request.META.get("REMOTE_ADDR"),
+            verify=False,
+        )
+        obj.pk = saved.settings.pk
+        obj._state.adding = False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removing a key is "Remove the stored … key" (audited); the row itself stays.
+        return False
+
+
+@admin.register(CreditSnapshot)
+class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
+    list_display = ("taken_at", "user", "source", "remaining", "total_credits", "total_usage")
+    list_filter = ("source",)
+    search_fields = ("user__username",)
+    date_hierarchy = "taken_at"
+    list_select_related = ("user",)
+    readonly_fields = ("user", "taken_at", "minute", "source", "remaining", "total_credits", "total_usage")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
