@@ -29,7 +29,10 @@ EMULATOR_PORT = 18788
 APP_PORT = 18000
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DB_URL = "postgres://postgres@127.0.0.1:5432/openrouter_bench"
-BODY = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hej! Har ni öppet på lördag?"}]}
+BODY = {
+    "model": "openai/gpt-4o-mini",
+    "messages": [{"role": "user", "content": "Hej! Har ni öppet på lördag?"}],
+}
 MAX_SECONDS = 300
 
 
@@ -80,8 +83,14 @@ def prepare_database(environment: dict[str, str]) -> str:
         "AISettings.objects.create(user=u, openrouter_api_key=DEMO.inference_key, api_key_last4='bnch');"
         "print(api_token_create(user=u, name='bench').plaintext)"
     )
-    out = subprocess.run([PY, "manage.py", "shell", "-c", script], cwd=ROOT, env=environment, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [PY, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -113,17 +122,43 @@ def main() -> None:
     started = time.monotonic()
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(subprocess.Popen(
-            [PY, "manage.py", "openrouter_emulator", "--port", str(EMULATOR_PORT), "--generation-delay", "0"],
-            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [
+                    PY,
+                    "manage.py",
+                    "openrouter_emulator",
+                    "--port",
+                    str(EMULATOR_PORT),
+                    "--generation-delay",
+                    "0",
+                ],
+                cwd=ROOT,
+                env=environment,
+                stdout=subprocess.DEVNULL,
+            )
+        )
         token = prepare_database(environment)
-        procs.append(subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{APP_PORT}",
-             "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads),
-             "--log-level", "warning"],
-            cwd=ROOT, env=environment,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(ROOT / ".venv" / "bin" / "gunicorn"),
+                    "config.wsgi:application",
+                    "-b",
+                    f"127.0.0.1:{APP_PORT}",
+                    "-w",
+                    str(args.workers),
+                    "-k",
+                    args.worker_class,
+                    "--threads",
+                    str(args.threads),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=environment,
+            )
+        )
         wait_for(f"http://127.0.0.1:{EMULATOR_PORT}/api/v1/models")
         wait_for(f"http://127.0.0.1:{APP_PORT}/health/")
         run(args, token)
@@ -147,8 +182,9 @@ def run(args: argparse.Namespace, token: str) -> None:
     from apps.integrations.openrouter.emulator.demo import DEMO
 
     direct = OpenRouterClient(DEMO.inference_key, base_url=f"http://127.0.0.1:{EMULATOR_PORT}/api/v1")
-    gateway = httpx.Client(base_url=f"http://127.0.0.1:{APP_PORT}", headers={"Authorization": f"Bearer {token}"},
-                           timeout=30)
+    gateway = httpx.Client(
+        base_url=f"http://127.0.0.1:{APP_PORT}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
 
     def call_direct() -> None:
         direct.chat(dict(BODY))
@@ -170,8 +206,10 @@ def run(args: argparse.Namespace, token: str) -> None:
     print()
     for concurrency in (1, args.concurrency):
         a, b = results[("a", concurrency)], results[("b", concurrency)]
-        print(f"overhead b - a (c={concurrency}): p50 {pct(b, 50) - pct(a, 50):+.2f} ms, "
-              f"p95 {pct(b, 95) - pct(a, 95):+.2f} ms")
+        print(
+            f"overhead b - a (c={concurrency}): p50 {pct(b, 50) - pct(a, 50):+.2f} ms, "
+            f"p95 {pct(b, 95) - pct(a, 95):+.2f} ms"
+        )
 
 
 if __name__ == "__main__":

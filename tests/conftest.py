@@ -59,9 +59,8 @@ def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
     tests can tell which provider served a call and read each one's ledger separately.
     """
     from apps.core import http
-    from apps.integrations.openrouter.emulator import Emulator
-
     from apps.integrations import clients
+    from apps.integrations.openrouter.emulator import Emulator
 
     emu = Emulator(generation_delay_seconds=0.0)
     emu.sleeps = []  # retry waits the clients asked for (recorded, not slept)
@@ -69,8 +68,9 @@ def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
     system = Emulator(generation_delay_seconds=0.0)
     settings.SYSTEM_AI_API_KEY = system.add_key(system.add_account(credits=Decimal("1000")), kind="inference")
     emu.system = system
-    with http.mount(settings.OPENROUTER_BASE_URL, emu.transport()), http.mount(
-        settings.SYSTEM_AI_BASE_URL, system.transport()
+    with (
+        http.mount(settings.OPENROUTER_BASE_URL, emu.transport()),
+        http.mount(settings.SYSTEM_AI_BASE_URL, system.transport()),
     ):
         yield emu
 

@@ -43,7 +43,9 @@ class APITokenAuthentication(authentication.BaseAuthentication):
 
     def _authenticate_token(self, raw: str) -> tuple[Any, APIToken]:
         try:
-            token = APIToken.objects.select_related("user").get(digest=token_digest(raw), revoked_at__isnull=True)
+            token = APIToken.objects.select_related("user").get(
+                digest=token_digest(raw), revoked_at__isnull=True
+            )
         except APIToken.DoesNotExist:
             token = None
         if token is None or not token.user.is_active:

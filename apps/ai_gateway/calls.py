@@ -10,7 +10,12 @@ from .routing import Route, fallback_route
 
 # Failures the system provider may answer instead, when the tenant allowed it. Never 401/402/403:
 # a fallback must not hide a bad key or dodge a budget.
-FALLBACK_CODES = {ErrorCode.RATE_LIMITED, ErrorCode.PROVIDER_ERROR, ErrorCode.UNAVAILABLE, ErrorCode.CONNECTION}
+FALLBACK_CODES = {
+    ErrorCode.RATE_LIMITED,
+    ErrorCode.PROVIDER_ERROR,
+    ErrorCode.UNAVAILABLE,
+    ErrorCode.CONNECTION,
+}
 
 
 class Failed(Exception):

@@ -34,8 +34,15 @@ _MAPPING: dict[ErrorCode, tuple[int, UsageStatus]] = {
 class GatewayError(ServiceError):
     """A call that did not produce an answer. ``log_id`` is its ledger row, when one was written."""
 
-    def __init__(self, message: str, *, code: str, status_code: int, headers: dict[str, str] | None = None,
-                 log_id: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status_code: int,
+        headers: dict[str, str] | None = None,
+        log_id: int | None = None,
+    ) -> None:
         super().__init__(message, code=code, status_code=status_code, headers=headers)
         self.log_id = log_id
 
@@ -49,35 +56,40 @@ def gateway_error_from(error: OpenRouterError, *, log_id: int | None) -> Gateway
     headers = {}
     if error.code == ErrorCode.RATE_LIMITED:
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1)))
-    return GatewayError(str(error.user_message), code=error.code.value, status_code=status, headers=headers,
-                        log_id=log_id)
+    return GatewayError(
+        str(error.user_message), code=error.code.value, status_code=status, headers=headers, log_id=log_id
+    )
 
 
 def not_configured() -> GatewayError:
     return GatewayError(
         _("Configure your OpenRouter API key under Integrations → AI before using the AI features."),
-        code="openrouter_not_configured", status_code=400,
+        code="openrouter_not_configured",
+        status_code=400,
     )
 
 
 def key_unreadable() -> GatewayError:
     return GatewayError(
         _("Your stored OpenRouter key can no longer be read. Enter it again under Integrations → AI."),
-        code="openrouter_not_configured", status_code=400,
+        code="openrouter_not_configured",
+        status_code=400,
     )
 
 
 def system_unavailable() -> GatewayError:
     return GatewayError(
         _("The system AI provider is not configured. Choose OpenRouter under Integrations → AI."),
-        code="system_provider_not_configured", status_code=503,
+        code="system_provider_not_configured",
+        status_code=503,
     )
 
 
 def ledger_unavailable() -> GatewayError:
     return GatewayError(
         _("The AI service is temporarily unavailable (usage could not be recorded). Try again shortly."),
-        code="ledger_unavailable", status_code=503,
+        code="ledger_unavailable",
+        status_code=503,
     )
 
 

@@ -37,9 +37,14 @@ class FeatureResult:
 
 def _result(output: Any, completion: Completion) -> FeatureResult:
     return FeatureResult(
-        output=output, model=completion.model, provider=completion.provider,
-        prompt_tokens=completion.tokens.prompt, completion_tokens=completion.tokens.completion,
-        cost_usd=completion.cost_usd, cost_source=completion.cost_source, log_id=completion.log_id,
+        output=output,
+        model=completion.model,
+        provider=completion.provider,
+        prompt_tokens=completion.tokens.prompt,
+        completion_tokens=completion.tokens.completion,
+        cost_usd=completion.cost_usd,
+        cost_source=completion.cost_source,
+        log_id=completion.log_id,
         is_fallback=completion.is_fallback,
     )
 
@@ -63,7 +68,11 @@ def _parse(spec: use_cases.Spec, completion: Completion) -> Any:
 
 
 def lead_enrich(*, user: Any, company: str, website: str = "", notes: str = "") -> FeatureResult:
-    lines = [f"Company: {company}"] + ([f"Website: {website}"] if website else []) + ([f"Notes: {notes}"] if notes else [])
+    lines = (
+        [f"Company: {company}"]
+        + ([f"Website: {website}"] if website else [])
+        + ([f"Notes: {notes}"] if notes else [])
+    )
     return _run(user, use_cases.LEAD_ENRICHMENT, "\n".join(lines))
 
 
@@ -84,13 +93,19 @@ def message_generate(
     *, user: Any, channel: str, tone: str, length: str, brief: str, recipient_name: str = ""
 ) -> FeatureResult:
     if channel not in CHANNELS or tone not in TONES or length not in LENGTHS:
-        raise errors.GatewayError(_("Unknown channel, tone or length."), code="invalid_request", status_code=400)
+        raise errors.GatewayError(
+            _("Unknown channel, tone or length."), code="invalid_request", status_code=400
+        )
     to = f" to {recipient_name}" if recipient_name else ""
-    prompt = f"Write {CHANNELS[channel]}{to}. Tone: {tone}. Length: {LENGTHS[length]}.\nWhat it is about: {brief}"
+    prompt = (
+        f"Write {CHANNELS[channel]}{to}. Tone: {tone}. Length: {LENGTHS[length]}.\nWhat it is about: {brief}"
+    )
     return _run(user, use_cases.MESSAGE_GENERATION, prompt)
 
 
-def prompt_run(*, user: Any, prompt: str, system: str = "", model: str | None = None, **params: Any) -> FeatureResult:
+def prompt_run(
+    *, user: Any, prompt: str, system: str = "", model: str | None = None, **params: Any
+) -> FeatureResult:
     spec = use_cases.Spec(use_cases.UseCase.GENERIC, system or use_cases.GENERIC.system_prompt)
     return _run(user, spec, prompt, model=model, **params)
 
@@ -98,7 +113,9 @@ def prompt_run(*, user: Any, prompt: str, system: str = "", model: str | None = 
 # ----------------------------------------------------------------------------- chat assistant
 
 
-def conversation_get_or_create(*, user: Any, conversation_id: int | None, first_message: str) -> ChatConversation:
+def conversation_get_or_create(
+    *, user: Any, conversation_id: int | None, first_message: str
+) -> ChatConversation:
     if conversation_id is not None:
         conversation = ChatConversation.objects.for_user(user).filter(pk=conversation_id).first()
         if conversation is None:
@@ -122,7 +139,9 @@ def chat_send(
     """
     if not message.strip():
         raise errors.GatewayError(_("Write a message first."), code="invalid_request", status_code=400)
-    conversation = conversation_get_or_create(user=user, conversation_id=conversation_id, first_message=message)
+    conversation = conversation_get_or_create(
+        user=user, conversation_id=conversation_id, first_message=message
+    )
     ChatMessage.objects.create(user=user, conversation=conversation, role=ChatRole.USER, content=message)
     messages = [{"role": "system", "content": use_cases.CHAT.system_prompt}, *_history(conversation)]
     completion = complete(user=user, use_case=use_cases.UseCase.CHAT, messages=messages, stream=stream)
@@ -141,7 +160,10 @@ def chat_store_answer(*, conversation: ChatConversation, stream: GatewayStream) 
 def _store_answer(conversation: ChatConversation, content: str, log_id: int) -> None:
     with transaction.atomic():
         ChatMessage.objects.create(
-            user_id=conversation.user_id, conversation=conversation, role=ChatRole.ASSISTANT, content=content,
+            user_id=conversation.user_id,
+            conversation=conversation,
+            role=ChatRole.ASSISTANT,
+            content=content,
             usage_log_id=log_id,
         )
         conversation.save(update_fields=["updated_at"])

@@ -16,7 +16,9 @@ class LeadForm(forms.Form):
 
 class ReviewsForm(forms.Form):
     business_name = forms.CharField(label=_("Business name"), max_length=200, required=False)
-    reviews = forms.CharField(label=_("Reviews (one per line)"), max_length=50_000, widget=forms.Textarea(attrs={"rows": 8}))
+    reviews = forms.CharField(
+        label=_("Reviews (one per line)"), max_length=50_000, widget=forms.Textarea(attrs={"rows": 8})
+    )
 
     def clean_reviews(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["reviews"].splitlines() if line.strip()]
@@ -30,7 +32,9 @@ class ReviewsForm(forms.Form):
 class SmsForm(forms.Form):
     text = forms.CharField(label=_("SMS text"), max_length=1600, widget=TEXTAREA)
     categories = forms.CharField(
-        label=_("Categories (comma-separated)"), max_length=1000, required=False,
+        label=_("Categories (comma-separated)"),
+        max_length=1000,
+        required=False,
         help_text=_("Leave empty to use the standard categories."),
     )
 
@@ -43,19 +47,31 @@ class SmsForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    channel = forms.ChoiceField(label=_("Channel"), choices=[("sms", _("SMS")), ("email", _("E-mail")),
-                                                             ("social", _("Social media"))])
-    tone = forms.ChoiceField(label=_("Tone"), choices=[("friendly", _("Friendly")), ("formal", _("Formal")),
-                                                       ("enthusiastic", _("Enthusiastic")),
-                                                       ("apologetic", _("Apologetic")), ("neutral", _("Neutral"))])
-    length = forms.ChoiceField(label=_("Length"), choices=[("short", _("Short")), ("medium", _("Medium")),
-                                                           ("long", _("Long"))])
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("sms", _("SMS")), ("email", _("E-mail")), ("social", _("Social media"))]
+    )
+    tone = forms.ChoiceField(
+        label=_("Tone"),
+        choices=[
+            ("friendly", _("Friendly")),
+            ("formal", _("Formal")),
+            ("enthusiastic", _("Enthusiastic")),
+            ("apologetic", _("Apologetic")),
+            ("neutral", _("Neutral")),
+        ],
+    )
+    length = forms.ChoiceField(
+        label=_("Length"), choices=[("short", _("Short")), ("medium", _("Medium")), ("long", _("Long"))]
+    )
     recipient_name = forms.CharField(label=_("Recipient's name"), max_length=200, required=False)
     brief = forms.CharField(label=_("What is it about?"), max_length=4000, widget=TEXTAREA)
 
 
 class PromptForm(forms.Form):
-    system = forms.CharField(label=_("Instructions (optional)"), max_length=4000, required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    system = forms.CharField(
+        label=_("Instructions (optional)"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     prompt = forms.CharField(label=_("Prompt"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 6}))
-

@@ -28,23 +28,34 @@ def request_fingerprint(payload: Any) -> str:
 def idempotency_begin(*, user: Any, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     """The record for ``key`` and whether this request is the first (True) or a replay (False)."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise errors.GatewayError(_("Idempotency-Key must be 1–200 printable characters."),
-                                  code="invalid_request", status_code=400)
+        raise errors.GatewayError(
+            _("Idempotency-Key must be 1 to 200 printable characters."),
+            code="invalid_request",
+            status_code=400,
+        )
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint), True
     except IntegrityError:
         record = IdempotencyRecord.objects.for_user(user).get(key=key)
     if record.fingerprint != fingerprint:
-        raise errors.GatewayError(_("This Idempotency-Key was already used for a different request."),
-                                  code="idempotency_key_reused", status_code=422)
+        raise errors.GatewayError(
+            _("This Idempotency-Key was already used for a different request."),
+            code="idempotency_key_reused",
+            status_code=422,
+        )
     if record.status_code is None:
-        raise errors.GatewayError(_("A request with this Idempotency-Key is still in progress."),
-                                  code="idempotency_in_progress", status_code=409)
+        raise errors.GatewayError(
+            _("A request with this Idempotency-Key is still in progress."),
+            code="idempotency_in_progress",
+            status_code=409,
+        )
     return record, False
 
 
-def idempotency_finish(*, record: IdempotencyRecord, status_code: int, response: Any, log_id: int | None) -> None:
+def idempotency_finish(
+    *, record: IdempotencyRecord, status_code: int, response: Any, log_id: int | None
+) -> None:
     if status_code in RETRYABLE_STATUSES:
         record.delete()
         return

@@ -30,7 +30,9 @@ class ChatMessage(UserOwnedModel):
     conversation = models.ForeignKey(ChatConversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=12, choices=ChatRole.choices)
     content = models.TextField()
-    usage_log = models.ForeignKey("usage.AIUsageLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    usage_log = models.ForeignKey(
+        "usage.AIUsageLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -49,10 +51,14 @@ class IdempotencyRecord(UserOwnedModel):
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.JSONField(null=True, blank=True)
-    usage_log = models.ForeignKey("usage.AIUsageLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    usage_log = models.ForeignKey(
+        "usage.AIUsageLog", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
         verbose_name = _("idempotency record")
         verbose_name_plural = _("idempotency records")
 

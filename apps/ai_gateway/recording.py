@@ -22,7 +22,9 @@ def tokens_of(usage: Usage | None) -> TokenCounts | None:
     if usage is None:
         return None
     return TokenCounts(
-        prompt=usage.prompt_tokens, completion=usage.completion_tokens, reasoning=usage.reasoning_tokens,
+        prompt=usage.prompt_tokens,
+        completion=usage.completion_tokens,
+        reasoning=usage.reasoning_tokens,
         cached=usage.cached_tokens,
     )
 
@@ -35,7 +37,9 @@ def _cost(route: Route, usage: Usage | None, model: str) -> tuple[Decimal | None
     if usage.cost is not None:
         return usage.cost, CostSource.PROVIDER_REPORTED
     estimate = cost_from_prices(
-        model_id=model, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        model_id=model,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
         cached_tokens=usage.cached_tokens,
     )
     return (estimate, CostSource.ESTIMATED) if estimate is not None else (None, CostSource.UNPRICED)
@@ -54,16 +58,35 @@ def _settle_later(log: AIUsageLog) -> None:
 
 
 def record_success(
-    log: AIUsageLog, *, route: Route, usage: Usage | None, model: str | None, generation_id: str | None,
-    attempts: int, is_fallback: bool, started: float, status: UsageStatus = UsageStatus.SUCCESS,
-    error_code: str = "", error_message: str = "",
+    log: AIUsageLog,
+    *,
+    route: Route,
+    usage: Usage | None,
+    model: str | None,
+    generation_id: str | None,
+    attempts: int,
+    is_fallback: bool,
+    started: float,
+    status: UsageStatus = UsageStatus.SUCCESS,
+    error_code: str = "",
+    error_message: str = "",
 ) -> AIUsageLog:
     served_by = model or route.model
     cost, source = _cost(route, usage, served_by)
     usage_finish(
-        log=log, status=status, tokens=tokens_of(usage), cost_usd=cost, cost_source=source,
-        generation_id=generation_id, model=served_by, provider=route.provider, is_fallback=is_fallback,
-        attempts=attempts, latency_ms=elapsed_ms(started), error_code=error_code, error_message=error_message,
+        log=log,
+        status=status,
+        tokens=tokens_of(usage),
+        cost_usd=cost,
+        cost_source=source,
+        generation_id=generation_id,
+        model=served_by,
+        provider=route.provider,
+        is_fallback=is_fallback,
+        attempts=attempts,
+        latency_ms=elapsed_ms(started),
+        error_code=error_code,
+        error_message=error_message,
     )
     if source in (CostSource.ESTIMATED, CostSource.UNPRICED) and generation_id:
         _settle_later(log)
@@ -75,9 +98,17 @@ def record_failure(log: AIUsageLog, failure: Failed, started: float) -> errors.G
     usage = error.usage
     cost, source = _cost(failure.route, usage, failure.route.model) if usage else (None, CostSource.UNPRICED)
     usage_finish(
-        log=log, status=errors.ledger_status_for(error), tokens=tokens_of(usage), cost_usd=cost, cost_source=source,
-        model=failure.route.model, provider=failure.route.provider, is_fallback=failure.is_fallback,
-        attempts=failure.attempts, latency_ms=elapsed_ms(started), error_code=error.code.value,
+        log=log,
+        status=errors.ledger_status_for(error),
+        tokens=tokens_of(usage),
+        cost_usd=cost,
+        cost_source=source,
+        model=failure.route.model,
+        provider=failure.route.provider,
+        is_fallback=failure.is_fallback,
+        attempts=failure.attempts,
+        latency_ms=elapsed_ms(started),
+        error_code=error.code.value,
         error_message=str(error.user_message),
     )
     return errors.gateway_error_from(error, log_id=log.pk)

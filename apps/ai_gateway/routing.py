@@ -28,7 +28,9 @@ class Route:
     allow_fallback: bool
 
     def __repr__(self) -> str:  # keep the key out of tracebacks and debug output
-        return f"Route(provider={self.provider!r}, model={self.model!r}, allow_fallback={self.allow_fallback})"
+        return (
+            f"Route(provider={self.provider!r}, model={self.model!r}, allow_fallback={self.allow_fallback})"
+        )
 
     def client(self) -> OpenRouterClient:
         if self.provider == Provider.SYSTEM:

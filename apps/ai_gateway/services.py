@@ -25,6 +25,7 @@ from .routing import Route, route_resolve
 from .streaming import GatewayStream
 from .validation import RequestRejected, validate_messages, validate_params
 
+
 @dataclass(frozen=True)
 class Completion:
     content: str
@@ -68,7 +69,11 @@ def complete(
     body = {"model": route.model, "messages": clean_messages, **clean_params}
     try:
         log = usage_start(
-            user=user, use_case=use_case, model=route.model, provider=route.provider, streamed=stream,
+            user=user,
+            use_case=use_case,
+            model=route.model,
+            provider=route.provider,
+            streamed=stream,
             request_id=request_id,
         )
     except LedgerUnavailableError:
@@ -85,14 +90,29 @@ def _complete_once(log: AIUsageLog, route: Route, body: dict[str, Any]) -> Compl
     except Failed as failure:
         raise record_failure(log, failure, started) from None
     record_success(
-        log, route=served, usage=result.usage, model=result.model, generation_id=result.generation_id,
-        attempts=attempts, is_fallback=is_fallback, started=started,
+        log,
+        route=served,
+        usage=result.usage,
+        model=result.model,
+        generation_id=result.generation_id,
+        attempts=attempts,
+        is_fallback=is_fallback,
+        started=started,
     )
     return Completion(
-        content=result.content, model=log.model, provider=log.provider, tokens=tokens_of(result.usage) or TokenCounts(),
-        cost_usd=log.cost_usd, cost_source=log.cost_source, generation_id=log.generation_id,
-        finish_reason=result.finish_reason, is_fallback=is_fallback, attempts=attempts, log_id=log.pk,
-        request_id=log.request_id, result=result,
+        content=result.content,
+        model=log.model,
+        provider=log.provider,
+        tokens=tokens_of(result.usage) or TokenCounts(),
+        cost_usd=log.cost_usd,
+        cost_source=log.cost_source,
+        generation_id=log.generation_id,
+        finish_reason=result.finish_reason,
+        is_fallback=is_fallback,
+        attempts=attempts,
+        log_id=log.pk,
+        request_id=log.request_id,
+        result=result,
     )
 
 
@@ -103,6 +123,11 @@ def _open_stream(log: AIUsageLog, route: Route, body: dict[str, Any]) -> Gateway
     except Failed as failure:
         raise record_failure(log, failure, started) from None
     return GatewayStream(
-        log=log, upstream=upstream, client=client, route=served, attempts=attempts, is_fallback=is_fallback,
+        log=log,
+        upstream=upstream,
+        client=client,
+        route=served,
+        attempts=attempts,
+        is_fallback=is_fallback,
         started=started,
     )

@@ -28,8 +28,15 @@ class GatewayStream:
     """Iterate for :class:`ChatChunk` objects; ``close()`` cancels. Attributes describe the call."""
 
     def __init__(
-        self, *, log: AIUsageLog, upstream: ChatStream, client: OpenRouterClient, route: Route, attempts: int,
-        is_fallback: bool, started: float,
+        self,
+        *,
+        log: AIUsageLog,
+        upstream: ChatStream,
+        client: OpenRouterClient,
+        route: Route,
+        attempts: int,
+        is_fallback: bool,
+        started: float,
     ) -> None:
         self.log = log
         self.route = route
@@ -80,16 +87,24 @@ class GatewayStream:
         self._finished = True
         complete = self._upstream.complete
         record_success(
-            self.log, route=self.route, usage=self._upstream.usage, model=self._upstream.model,
-            generation_id=self._upstream.generation_id, attempts=self.attempts, is_fallback=self.is_fallback,
-            started=self._started, status=UsageStatus.SUCCESS if complete else UsageStatus.ERROR,
+            self.log,
+            route=self.route,
+            usage=self._upstream.usage,
+            model=self._upstream.model,
+            generation_id=self._upstream.generation_id,
+            attempts=self.attempts,
+            is_fallback=self.is_fallback,
+            started=self._started,
+            status=UsageStatus.SUCCESS if complete else UsageStatus.ERROR,
             error_code="" if complete else "incomplete_stream",
             error_message="" if complete else _("The answer stopped before it was complete."),
         )
         if not complete:
             raise errors.GatewayError(
                 _("The answer stopped before it was complete. Try again."),
-                code="incomplete_stream", status_code=502, log_id=self.log.pk,
+                code="incomplete_stream",
+                status_code=502,
+                log_id=self.log.pk,
             )
 
     def _finish_cancelled(self) -> None:
@@ -99,9 +114,16 @@ class GatewayStream:
         self._upstream.close()
         self._client.close()
         record_success(
-            self.log, route=self.route, usage=self._upstream.usage, model=self._upstream.model,
-            generation_id=self._upstream.generation_id, attempts=self.attempts, is_fallback=self.is_fallback,
-            started=self._started, status=UsageStatus.CANCELLED, error_code="cancelled",
+            self.log,
+            route=self.route,
+            usage=self._upstream.usage,
+            model=self._upstream.model,
+            generation_id=self._upstream.generation_id,
+            attempts=self.attempts,
+            is_fallback=self.is_fallback,
+            started=self._started,
+            status=UsageStatus.CANCELLED,
+            error_code="cancelled",
             error_message=_("The caller disconnected before the answer was complete."),
         )
 
@@ -109,11 +131,16 @@ class GatewayStream:
 def chunk_to_openai(chunk: ChatChunk) -> dict[str, Any]:
     """An OpenAI ``chat.completion.chunk`` for ``chunk`` (with usage on the final one)."""
     body: dict[str, Any] = {
-        "id": chunk.id, "object": "chat.completion.chunk", "created": chunk.created, "model": chunk.model,
+        "id": chunk.id,
+        "object": "chat.completion.chunk",
+        "created": chunk.created,
+        "model": chunk.model,
         "choices": [
             {
                 "index": c.index,
-                "delta": {k: v for k, v in (("role", c.delta.role), ("content", c.delta.content)) if v is not None},
+                "delta": {
+                    k: v for k, v in (("role", c.delta.role), ("content", c.delta.content)) if v is not None
+                },
                 "finish_reason": c.finish_reason,
             }
             for c in chunk.choices

@@ -46,7 +46,7 @@ def sms_output_model(categories: list[str]) -> type[BaseModel]:
     return create_model(
         "SmsClassification",
         __base__=_Output,
-        category=(category_type, ...),
+        category=(category_type, ...),  # type: ignore[arg-type]
         confidence=(float, Field(ge=0, le=1)),
     )
 
@@ -61,7 +61,10 @@ class Spec:
         if self.output is None:
             return None
         schema = self.output.model_json_schema()
-        return {"type": "json_schema", "json_schema": {"name": self.output.__name__, "strict": True, "schema": schema}}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": self.output.__name__, "strict": True, "schema": schema},
+        }
 
     def parse(self, content: str) -> Any:
         if self.output is None:
@@ -80,7 +83,9 @@ def parse_json_output(model: type[BaseModel], content: str) -> dict[str, Any]:
         return model.model_validate(json.loads(text)).model_dump()
     except (json.JSONDecodeError, ValidationError) as exc:
         raise OutputInvalid(
-            _("The model's answer was not in the expected format (%(kind)s). Try again or choose another model.")
+            _(
+                "The model's answer was not in the expected format (%(kind)s). Try again or choose another model."
+            )
             % {"kind": "JSON" if isinstance(exc, json.JSONDecodeError) else _("missing or invalid fields")}
         ) from None
 

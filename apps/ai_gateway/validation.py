@@ -11,22 +11,43 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-MODEL_ID = re.compile(r"^~?[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,127}(?::[a-z0-9][a-z0-9_-]{0,31})?$")
+MODEL_ID = re.compile(
+    r"^~?[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,127}(?::[a-z0-9][a-z0-9_-]{0,31})?$"
+)
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 200_000
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 
 # Sampling and output parameters passed through unchanged (all are in the OpenRouter spec).
 SCALAR_PARAMS = {
-    "temperature": (int, float), "top_p": (int, float), "top_k": (int,), "min_p": (int, float),
-    "top_a": (int, float), "frequency_penalty": (int, float), "presence_penalty": (int, float),
-    "repetition_penalty": (int, float), "seed": (int,), "max_tokens": (int,), "max_completion_tokens": (int,),
-    "logprobs": (bool,), "top_logprobs": (int,), "parallel_tool_calls": (bool,), "user": (str,),
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "top_k": (int,),
+    "min_p": (int, float),
+    "top_a": (int, float),
+    "frequency_penalty": (int, float),
+    "presence_penalty": (int, float),
+    "repetition_penalty": (int, float),
+    "seed": (int,),
+    "max_tokens": (int,),
+    "max_completion_tokens": (int,),
+    "logprobs": (bool,),
+    "top_logprobs": (int,),
+    "parallel_tool_calls": (bool,),
+    "user": (str,),
 }
 STRUCTURED_PARAMS = {"stop", "response_format", "tools", "tool_choice", "reasoning", "logit_bias", "metadata"}
 PROVIDER_KEYS = {
-    "order", "allow_fallbacks", "require_parameters", "data_collection", "zdr", "only", "ignore",
-    "quantizations", "sort", "max_price",
+    "order",
+    "allow_fallbacks",
+    "require_parameters",
+    "data_collection",
+    "zdr",
+    "only",
+    "ignore",
+    "quantizations",
+    "sort",
+    "max_price",
 }
 # Accepted for compatibility with OpenAI clients and dropped: they change nothing upstream.
 IGNORED_PARAMS = {"stream_options", "usage", "n"}
@@ -67,7 +88,9 @@ def validate_messages(messages: Any) -> list[dict[str, Any]]:
     clean = []
     for message in messages:
         if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise RequestRejected(_("Each message needs a role (system, user, assistant or tool)."), field="messages")
+            raise RequestRejected(
+                _("Each message needs a role (system, user, assistant or tool)."), field="messages"
+            )
         if "content" not in message and "tool_calls" not in message:
             raise RequestRejected(_("Each message needs content."), field="messages")
         total += _text_of(message.get("content") or "")
@@ -95,7 +118,9 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         if name in IGNORED_PARAMS or value is None:
             continue
         if name in SCALAR_PARAMS:
-            if isinstance(value, bool) and bool not in SCALAR_PARAMS[name] or not isinstance(value, SCALAR_PARAMS[name]):
+            if (isinstance(value, bool) and bool not in SCALAR_PARAMS[name]) or not isinstance(
+                value, SCALAR_PARAMS[name]
+            ):
                 raise RequestRejected(_("“%(name)s” has the wrong type.") % {"name": name}, field=name)
             clean[name] = value
         elif name in STRUCTURED_PARAMS:
@@ -107,5 +132,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 raise RequestRejected(_("“models” must be a list of at most 5 model ids."), field="models")
             clean[name] = [validate_model_id(m, field="models") for m in value]
         else:
-            raise RequestRejected(_("The field “%(name)s” is not allowed.") % {"name": name[:60]}, field=name[:60])
+            raise RequestRejected(
+                _("The field “%(name)s” is not allowed.") % {"name": name[:60]}, field=name[:60]
+            )
     return clean

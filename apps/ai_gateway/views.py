@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,28 +35,60 @@ class FeaturePage:
 FEATURES = {
     page.slug: page
     for page in [
-        FeaturePage("lead-enrichment", _("Lead enrichment"),
-                    _("Turn a company name into a profile with a suggested next step."), LeadForm,
-                    features.lead_enrich, True),
-        FeaturePage("review-analysis", _("Review analysis"),
-                    _("Sentiment, topics, a summary and a reply you can post."), ReviewsForm,
-                    features.reviews_analyze, True),
-        FeaturePage("sms-classification", _("SMS classification"),
-                    _("Sort incoming SMS into categories, with a confidence."), SmsForm, features.sms_classify, True),
-        FeaturePage("message-generation", _("Message generation"),
-                    _("Write an SMS, e-mail or post in the tone and length you choose."), MessageForm,
-                    features.message_generate, False),
-        FeaturePage("prompt", _("Generic prompt"), _("Ask anything, with your own instructions."), PromptForm,
-                    features.prompt_run, False),
+        FeaturePage(
+            "lead-enrichment",
+            _("Lead enrichment"),
+            _("Turn a company name into a profile with a suggested next step."),
+            LeadForm,
+            features.lead_enrich,
+            True,
+        ),
+        FeaturePage(
+            "review-analysis",
+            _("Review analysis"),
+            _("Sentiment, topics, a summary and a reply you can post."),
+            ReviewsForm,
+            features.reviews_analyze,
+            True,
+        ),
+        FeaturePage(
+            "sms-classification",
+            _("SMS classification"),
+            _("Sort incoming SMS into categories, with a confidence."),
+            SmsForm,
+            features.sms_classify,
+            True,
+        ),
+        FeaturePage(
+            "message-generation",
+            _("Message generation"),
+            _("Write an SMS, e-mail or post in the tone and length you choose."),
+            MessageForm,
+            features.message_generate,
+            False,
+        ),
+        FeaturePage(
+            "prompt",
+            _("Generic prompt"),
+            _("Ask anything, with your own instructions."),
+            PromptForm,
+            features.prompt_run,
+            False,
+        ),
     ]
 }
 
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "ai_gateway/index.html", {
-        "features": FEATURES.values(), "recent": usage_recent(user=request.user, limit=10),
-    })
+    return render(
+        request,
+        "ai_gateway/index.html",
+        {
+            "features": FEATURES.values(),
+            "recent": usage_recent(user=request.user, limit=10),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,8 +118,11 @@ def chat(request: HttpRequest, conversation_id: int | None = None) -> HttpRespon
         if current is None:
             raise Http404
     messages = list(current.messages.order_by("created_at", "id")) if current else []
-    return render(request, "ai_gateway/chat.html",
-                  {"conversations": conversations, "current": current, "chat_messages": messages})
+    return render(
+        request,
+        "ai_gateway/chat.html",
+        {"conversations": conversations, "current": current, "chat_messages": messages},
+    )
 
 
 def _event(data: dict[str, Any]) -> bytes:
@@ -106,23 +141,34 @@ def _chat_events(conversation: ChatConversation, stream: GatewayStream) -> Itera
         stream.close()
         features.chat_store_answer(conversation=conversation, stream=stream)
     stream.log.refresh_from_db()
-    yield _event({"done": True, "tokens": stream.log.total_tokens, "cost_usd": stream.log.cost_usd,
-                  "model": stream.log.model})
+    yield _event(
+        {
+            "done": True,
+            "tokens": stream.log.total_tokens,
+            "cost_usd": stream.log.cost_usd,
+            "model": stream.log.model,
+        }
+    )
 
 
 @require_POST
-def chat_stream(request: HttpRequest) -> HttpResponse:
+def chat_stream(request: HttpRequest) -> HttpResponseBase:
     """Send a chat message; the answer streams back as server-sent events."""
     raw_id = request.POST.get("conversation_id") or None
     try:
         conversation, stream = features.chat_send(
-            user=request.user, message=request.POST.get("message", "")[:20_000],
-            conversation_id=int(raw_id) if raw_id else None, stream=True,
+            user=request.user,
+            message=request.POST.get("message", "")[:20_000],
+            conversation_id=int(raw_id) if raw_id else None,
+            stream=True,
         )
     except (GatewayError, ValueError) as exc:
         message = exc.message if isinstance(exc, GatewayError) else str(_("Invalid conversation."))
-        return HttpResponse(_event({"error": message}), content_type="text/event-stream",
-                            status=exc.status_code if isinstance(exc, GatewayError) else 400)
+        return HttpResponse(
+            _event({"error": message}),
+            content_type="text/event-stream",
+            status=exc.status_code if isinstance(exc, GatewayError) else 400,
+        )
     assert isinstance(stream, GatewayStream)
     response = StreamingHttpResponse(_chat_events(conversation, stream), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

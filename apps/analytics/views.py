@@ -35,12 +35,18 @@ class PeriodForm(forms.Form):
 def _chart_data(summary: UsageSummary) -> dict[str, Any]:
     labels = dict(UseCase.choices)
     return {
-        "by_model": {"labels": [r["model"] for r in summary.by_model],
-                     "values": [float(r["cost_usd"]) for r in summary.by_model]},
-        "by_use_case": {"labels": [str(labels.get(r["use_case"], r["use_case"])) for r in summary.by_use_case],
-                        "values": [float(r["cost_usd"]) for r in summary.by_use_case]},
-        "by_day": {"labels": [r["day"].isoformat() for r in summary.by_day],
-                   "values": [float(r["cost_sek"]) for r in summary.by_day]},
+        "by_model": {
+            "labels": [r["model"] for r in summary.by_model],
+            "values": [float(r["cost_usd"]) for r in summary.by_model],
+        },
+        "by_use_case": {
+            "labels": [str(labels.get(r["use_case"], r["use_case"])) for r in summary.by_use_case],
+            "values": [float(r["cost_usd"]) for r in summary.by_use_case],
+        },
+        "by_day": {
+            "labels": [r["day"].isoformat() for r in summary.by_day],
+            "values": [float(r["cost_sek"]) for r in summary.by_day],
+        },
     }
 
 
@@ -48,10 +54,16 @@ def _dashboard(request: HttpRequest, *, template: str, provider: str | None) -> 
     form = PeriodForm(request.GET or None)
     start, end = form.period()
     summary = usage_summary(user=request.user, start=start, end=end, provider=provider)
-    return render(request, template, {
-        "form": form, "summary": summary, "charts": _chart_data(summary),
-        "use_case_labels": dict(UseCase.choices),
-    })
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "summary": summary,
+            "charts": _chart_data(summary),
+            "use_case_labels": dict(UseCase.choices),
+        },
+    )
 
 
 @require_GET

@@ -40,7 +40,10 @@ def usd_sek_rate(on: dt.date) -> Decimal:
     if cached is not None and now - cached[0] < _RATE_TTL_SECONDS:
         return cached[1]
     stored = (
-        FxRate.objects.filter(valid_from__lte=on).order_by("-valid_from").values_list("usd_sek", flat=True).first()
+        FxRate.objects.filter(valid_from__lte=on)
+        .order_by("-valid_from")
+        .values_list("usd_sek", flat=True)
+        .first()
     )
     rate = stored if stored is not None else Decimal(settings.USD_SEK_RATE)
     _rates[on] = (now, rate)

@@ -7,17 +7,38 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import AIUsageLog
 
 CSV_FIELDS = [
-    "created_at", "completed_at", "user_id", "request_id", "generation_id", "source", "provider", "model",
-    "use_case", "status", "error_code", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens",
-    "total_tokens", "cost_usd", "fx_rate", "cost_sek", "cost_source", "attempts", "is_fallback", "latency_ms",
-    "streamed", "activity_date",
+    "created_at",
+    "completed_at",
+    "user_id",
+    "request_id",
+    "generation_id",
+    "source",
+    "provider",
+    "model",
+    "use_case",
+    "status",
+    "error_code",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "total_tokens",
+    "cost_usd",
+    "fx_rate",
+    "cost_sek",
+    "cost_source",
+    "attempts",
+    "is_fallback",
+    "latency_ms",
+    "streamed",
+    "activity_date",
 ]
 
 
@@ -27,7 +48,9 @@ class _Echo:
 
 
 @admin.action(description=_("Export selected rows as CSV"))
-def export_csv(modeladmin: Any, request: HttpRequest, queryset: QuerySet[AIUsageLog]) -> StreamingHttpResponse:
+def export_csv(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[AIUsageLog]
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     rows = queryset.order_by("created_at", "id").values_list(*CSV_FIELDS).iterator(chunk_size=2000)
     body = (writer.writerow(row) for row in _with_header(rows))
@@ -46,11 +69,31 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
     """Append-only: nobody adds, edits or deletes ledger rows by hand, staff included."""
 
     list_display = (
-        "created_at", "user", "use_case", "model", "provider", "status", "total_tokens", "cost_usd", "cost_sek",
-        "cost_source", "is_fallback", "attempts", "latency_ms",
+        "created_at",
+        "user",
+        "use_case",
+        "model",
+        "provider",
+        "status",
+        "total_tokens",
+        "cost_usd",
+        "cost_sek",
+        "cost_source",
+        "is_fallback",
+        "attempts",
+        "latency_ms",
     )
-    list_filter = ("created_at", "provider", "status", "source", "cost_source", "use_case", "is_fallback", "streamed",
-                   "model")
+    list_filter = (
+        "created_at",
+        "provider",
+        "status",
+        "source",
+        "cost_source",
+        "use_case",
+        "is_fallback",
+        "streamed",
+        "model",
+    )
     list_select_related = ("user",)
     search_fields = ("=generation_id", "=request_id", "user__username", "model")
     date_hierarchy = "created_at"

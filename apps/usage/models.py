@@ -70,7 +70,7 @@ class AIUsageLog(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: UserOwnedManager[AIUsageLog] = UserOwnedManager()
+    objects = UserOwnedManager["AIUsageLog"]()
 
     class Meta:
         db_table = "ai_usage_logs"
@@ -79,9 +79,13 @@ class AIUsageLog(models.Model):
         verbose_name_plural = _("AI usage logs")
         constraints = [
             models.UniqueConstraint(
-                fields=["generation_id"], condition=Q(generation_id__isnull=False), name="usage_generation_id_unique"
+                fields=["generation_id"],
+                condition=Q(generation_id__isnull=False),
+                name="usage_generation_id_unique",
             ),
-            models.CheckConstraint(condition=Q(cost_usd__isnull=True) | Q(cost_usd__gte=0), name="usage_cost_not_negative"),
+            models.CheckConstraint(
+                condition=Q(cost_usd__isnull=True) | Q(cost_usd__gte=0), name="usage_cost_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(source=UsageSource.GATEWAY) | Q(activity_date__isnull=False),
                 name="usage_sync_rows_have_a_day",

@@ -44,7 +44,9 @@ def usage_cost_settle(*, log_id: int) -> CostSource | None:
         if client is not None:
             with client:
                 try:
-                    generation = client.generation(log.generation_id, deadline=GENERATION_LOOKUP_DEADLINE_SECONDS)
+                    generation = client.generation(
+                        log.generation_id, deadline=GENERATION_LOOKUP_DEADLINE_SECONDS
+                    )
                 except OpenRouterError as exc:
                     logger.info("generation lookup for usage row %s failed: %s", log.pk, exc.code)
                 else:
@@ -53,7 +55,9 @@ def usage_cost_settle(*, log_id: int) -> CostSource | None:
                     ):
                         return CostSource.GENERATION_LOOKUP
     computed = cost_from_prices(
-        model_id=log.model, prompt_tokens=log.prompt_tokens, completion_tokens=log.completion_tokens,
+        model_id=log.model,
+        prompt_tokens=log.prompt_tokens,
+        completion_tokens=log.completion_tokens,
         cached_tokens=log.cached_tokens,
     )
     if computed is not None and (log.prompt_tokens or log.completion_tokens):

@@ -80,6 +80,10 @@ _AGGREGATES = {
 }
 
 
+def _groups(rows: Any) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
 def usage_summary(*, user: Any, start: dt.date, end: dt.date, provider: str | None = None) -> UsageSummary:
     """Totals for ``start``..``end`` (UTC days, inclusive), per model, per use case and per day.
 
@@ -87,9 +91,14 @@ def usage_summary(*, user: Any, start: dt.date, end: dt.date, provider: str | No
     """
     rows = usage_logs(user=user, filters={"start": start, "end": end, "provider": provider})
     totals = Totals(**rows.aggregate(**_AGGREGATES))
-    by_model = list(rows.values("model").annotate(**_AGGREGATES).order_by("-cost_usd", "model"))
-    by_use_case = list(rows.values("use_case").annotate(**_AGGREGATES).order_by("-cost_usd", "use_case"))
-    by_day = list(
-        rows.annotate(day=TruncDate("created_at", tzinfo=dt.UTC)).values("day").annotate(**_AGGREGATES).order_by("day")
+    by_model = _groups(rows.values("model").annotate(**_AGGREGATES).order_by("-cost_usd", "model"))
+    by_use_case = _groups(rows.values("use_case").annotate(**_AGGREGATES).order_by("-cost_usd", "use_case"))
+    by_day = _groups(
+        rows.annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        .values("day")
+        .annotate(**_AGGREGATES)
+        .order_by("day")
     )
-    return UsageSummary(start=start, end=end, totals=totals, by_model=by_model, by_use_case=by_use_case, by_day=by_day)
+    return UsageSummary(
+        start=start, end=end, totals=totals, by_model=by_model, by_use_case=by_use_case, by_day=by_day
+    )

@@ -62,7 +62,13 @@ def _single_statement() -> AbstractContextManager[object]:
 
 
 def usage_start(
-    *, user: Any, use_case: str, model: str, provider: str, streamed: bool, request_id: uuid.UUID | None = None
+    *,
+    user: Any,
+    use_case: str,
+    model: str,
+    provider: str,
+    streamed: bool,
+    request_id: uuid.UUID | None = None,
 ) -> AIUsageLog:
     """Create and commit the ``pending`` row for a call about to be made.
 
@@ -71,8 +77,14 @@ def usage_start(
     try:
         with _single_statement():
             return AIUsageLog.objects.create(
-                user=user, request_id=request_id or uuid.uuid4(), source=UsageSource.GATEWAY, provider=provider,
-                model=model, use_case=use_case, streamed=streamed, status=UsageStatus.PENDING,
+                user=user,
+                request_id=request_id or uuid.uuid4(),
+                source=UsageSource.GATEWAY,
+                provider=provider,
+                model=model,
+                use_case=use_case,
+                streamed=streamed,
+                status=UsageStatus.PENDING,
             )
     except DatabaseError as exc:
         logger.error("usage ledger unavailable: %s", type(exc).__name__)
@@ -119,9 +131,25 @@ def usage_finish(
     log.error_code, log.error_message = error_code[:40], error_message[:300]
     log.completed_at = timezone.now()
     fields = [
-        "status", "prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "total_tokens",
-        "cost_usd", "cost_source", "cost_sek", "fx_rate", "generation_id", "model", "provider", "is_fallback",
-        "attempts", "latency_ms", "error_code", "error_message", "completed_at",
+        "status",
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "cached_tokens",
+        "total_tokens",
+        "cost_usd",
+        "cost_source",
+        "cost_sek",
+        "fx_rate",
+        "generation_id",
+        "model",
+        "provider",
+        "is_fallback",
+        "attempts",
+        "latency_ms",
+        "error_code",
+        "error_message",
+        "completed_at",
     ]
     try:
         with _single_statement():
@@ -144,7 +172,9 @@ def usage_set_cost(*, log_id: int, cost_usd: Decimal, cost_source: CostSource) -
         return False
     with transaction.atomic():
         log = AIUsageLog.objects.select_for_update().filter(pk=log_id).first()
-        if log is None or (log.cost_usd is not None and _COST_RANK[CostSource(log.cost_source)] >= _COST_RANK[cost_source]):
+        if log is None or (
+            log.cost_usd is not None and _COST_RANK[CostSource(log.cost_source)] >= _COST_RANK[cost_source]
+        ):
             return False
         log.cost_usd, log.cost_source = cost_usd, cost_source
         log.cost_sek, log.fx_rate = _sek(log, cost_usd)
@@ -160,7 +190,8 @@ def usage_expire_stale_pending(*, older_than: dt.timedelta = STALE_PENDING_AFTER
     cutoff = timezone.now() - older_than
     # cross-tenant: a maintenance job over every tenant's stuck rows.
     return AIUsageLog.objects.filter(status=UsageStatus.PENDING, created_at__lt=cutoff).update(
-        status=UsageStatus.TIMEOUT, error_code="stale_pending",
+        status=UsageStatus.TIMEOUT,
+        error_code="stale_pending",
         error_message="The call never reported back; it will be settled by reconciliation.",
         completed_at=timezone.now(),
     )

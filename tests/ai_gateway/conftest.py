@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 def chat_requests(emulator: Any) -> list[Any]:
     return [r for r in emulator.requests if r.path == "/chat/completions"]
 

@@ -13,8 +13,16 @@ from tests.ai_gateway.conftest import chat_requests
 
 pytestmark = pytest.mark.django_db
 
-USAGE_KEYS = {"model", "provider", "prompt_tokens", "completion_tokens", "cost_usd", "cost_source", "is_fallback",
-              "log_id"}
+USAGE_KEYS = {
+    "model",
+    "provider",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "cost_source",
+    "is_fallback",
+    "log_id",
+}
 
 
 def _usage_matches_row(usage: dict[str, Any], emulator: Any) -> AIUsageLog:
@@ -31,8 +39,9 @@ def _usage_matches_row(usage: dict[str, Any], emulator: Any) -> AIUsageLog:
 
 
 def test_enrich_lead_returns_validated_structure(api_a: Any, configured_a: Any, emulator: Any) -> None:
-    response = api_a.post("/api/ai/enrich-lead/", {"company": "Klippoteket AB", "website": "klippoteket.se"},
-                          format="json")
+    response = api_a.post(
+        "/api/ai/enrich-lead/", {"company": "Klippoteket AB", "website": "klippoteket.se"}, format="json"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert set(body) == {"result", "usage"}
@@ -46,20 +55,26 @@ def test_enrich_lead_returns_validated_structure(api_a: Any, configured_a: Any, 
 
 
 def test_analyze_reviews(api_a: Any, configured_a: Any, emulator: Any) -> None:
-    response = api_a.post("/api/ai/analyze-reviews/",
-                          {"reviews": ["Fantastisk service!", "Lite dyrt men bra."], "business_name": "Salong X"},
-                          format="json")
+    response = api_a.post(
+        "/api/ai/analyze-reviews/",
+        {"reviews": ["Fantastisk service!", "Lite dyrt men bra."], "business_name": "Salong X"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     result = response.json()["result"]
     assert result["sentiment"] in {"positive", "neutral", "negative", "mixed"}
-    assert isinstance(result["topics"], list) and result["summary"] and result["suggested_reply"]
+    assert isinstance(result["topics"], list)
+    assert result["summary"]
+    assert result["suggested_reply"]
     assert _usage_matches_row(response.json()["usage"], emulator).use_case == "review_analysis"
 
 
 def test_classify_sms_uses_the_given_categories(api_a: Any, configured_a: Any, emulator: Any) -> None:
-    response = api_a.post("/api/ai/classify-sms/",
-                          {"text": "Kan jag boka tid på fredag?", "categories": ["booking", "spam", "other"]},
-                          format="json")
+    response = api_a.post(
+        "/api/ai/classify-sms/",
+        {"text": "Kan jag boka tid på fredag?", "categories": ["booking", "spam", "other"]},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     result = response.json()["result"]
     assert result["category"] in {"booking", "spam", "other"}
@@ -70,28 +85,43 @@ def test_classify_sms_uses_the_given_categories(api_a: Any, configured_a: Any, e
 
 
 def test_generate_message(api_a: Any, configured_a: Any, emulator: Any) -> None:
-    response = api_a.post("/api/ai/generate-message/",
-                          {"channel": "sms", "tone": "friendly", "length": "short", "brief": "Påminnelse om tid",
-                           "recipient_name": "Anna"}, format="json")
+    response = api_a.post(
+        "/api/ai/generate-message/",
+        {
+            "channel": "sms",
+            "tone": "friendly",
+            "length": "short",
+            "brief": "Påminnelse om tid",
+            "recipient_name": "Anna",
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.content
-    assert isinstance(response.json()["result"], str) and response.json()["result"]
+    assert isinstance(response.json()["result"], str)
+    assert response.json()["result"]
     assert _usage_matches_row(response.json()["usage"], emulator).use_case == "message_generation"
 
 
 def test_generic_prompt_with_a_model(api_a: Any, configured_a: Any, emulator: Any) -> None:
-    response = api_a.post("/api/ai/prompt/", {"prompt": "Sammanfatta: vi har öppet 9-17.", "model": "openai/gpt-5-mini",
-                                              "temperature": 0.3}, format="json")
+    response = api_a.post(
+        "/api/ai/prompt/",
+        {"prompt": "Sammanfatta: vi har öppet 9-17.", "model": "openai/gpt-5-mini", "temperature": 0.3},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert chat_requests(emulator)[0].body["model"] == "openai/gpt-5-mini"
     assert _usage_matches_row(response.json()["usage"], emulator).use_case == "generic"
 
 
-def test_chat_keeps_history_per_conversation(api_a: Any, configured_a: Any, emulator: Any, user_a: Any) -> None:
+def test_chat_keeps_history_per_conversation(
+    api_a: Any, configured_a: Any, emulator: Any, user_a: Any
+) -> None:
     first = api_a.post("/api/ai/chat/", {"message": "Hej, vad heter du?"}, format="json")
     assert first.status_code == 200, first.content
     conversation_id = first.json()["conversation_id"]
-    second = api_a.post("/api/ai/chat/", {"message": "Och vad gör du?", "conversation_id": conversation_id},
-                        format="json")
+    second = api_a.post(
+        "/api/ai/chat/", {"message": "Och vad gör du?", "conversation_id": conversation_id}, format="json"
+    )
     assert second.status_code == 200
     sent = chat_requests(emulator)[1].body["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
@@ -113,8 +143,9 @@ def test_chat_in_another_users_conversation_is_404(
 
 
 def test_invalid_input_is_a_400_with_fields(api_a: Any, configured_a: Any, emulator: Any) -> None:
-    response = api_a.post("/api/ai/generate-message/", {"channel": "fax", "tone": "x", "length": "short"},
-                          format="json")
+    response = api_a.post(
+        "/api/ai/generate-message/", {"channel": "fax", "tone": "x", "length": "short"}, format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"channel", "tone", "brief"}
     assert emulator.requests == []
@@ -148,8 +179,9 @@ def test_malformed_model_output_is_a_clear_error_and_an_error_row(
     assert row.completion_tokens > 0  # billed tokens are kept
 
 
-@pytest.mark.parametrize("path", ["chat", "classify-sms", "analyze-reviews", "generate-message", "enrich-lead",
-                                  "prompt"])
+@pytest.mark.parametrize(
+    "path", ["chat", "classify-sms", "analyze-reviews", "generate-message", "enrich-lead", "prompt"]
+)
 def test_anonymous_is_401(db: Any, path: str) -> None:
     assert APIClient().post(f"/api/ai/{path}/", {}, format="json").status_code == 401
 

@@ -10,7 +10,6 @@ from django.db import connection
 
 from apps.ai_gateway.errors import GatewayError
 from apps.ai_gateway.services import Completion, complete
-from apps.core.crypto import encrypt
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import HELLO, chat_requests
 
@@ -34,12 +33,19 @@ def test_success_records_the_emulators_tokens_and_cost(user_a: Any, configured_a
     row = _only_row()
     generation = emulator.generations[0]
     assert (row.status, row.attempts, row.provider, row.use_case) == ("success", 1, "openrouter", "chat")
-    assert (row.prompt_tokens, row.completion_tokens) == (generation.prompt_tokens, generation.completion_tokens)
+    assert (row.prompt_tokens, row.completion_tokens) == (
+        generation.prompt_tokens,
+        generation.completion_tokens,
+    )
     assert row.total_tokens == generation.prompt_tokens + generation.completion_tokens
-    assert row.cost_usd == generation.cost and row.cost_source == "provider_reported"
-    assert row.cost_sek == generation.cost * Decimal("10.50") and row.fx_rate == Decimal("10.50")
+    assert row.cost_usd == generation.cost
+    assert row.cost_source == "provider_reported"
+    assert row.cost_sek == generation.cost * Decimal("10.50")
+    assert row.fx_rate == Decimal("10.50")
     assert row.generation_id == generation.id == result.generation_id
-    assert result.content and row.model == "openai/gpt-4o-mini" and row.latency_ms is not None
+    assert result.content
+    assert row.model == "openai/gpt-4o-mini"
+    assert row.latency_ms is not None
     assert row.user_id == user_a.pk
 
 
@@ -67,7 +73,8 @@ def test_429_beyond_the_retry_budget_is_a_429_with_retry_after(
     assert caught.value.code == "rate_limited"
     row = _only_row()
     assert (row.status, row.attempts, row.error_code) == ("rate_limited", 4, "rate_limited")
-    assert row.cost_usd is None and row.cost_source == "unpriced"
+    assert row.cost_usd is None
+    assert row.cost_source == "unpriced"
     assert len(chat_requests(emulator)) == 4
     assert emulator.generations == []
 
@@ -82,7 +89,8 @@ def test_5xx_then_200_is_retried_with_jittered_backoff(
     assert (row.status, row.attempts) == ("success", 3)
     assert len(chat_requests(emulator)) == 3
     assert len(emulator.sleeps) == 2
-    assert 0 <= emulator.sleeps[0] <= 0.25 and 0 <= emulator.sleeps[1] <= 0.5  # full jitter bounds
+    assert 0 <= emulator.sleeps[0] <= 0.25
+    assert 0 <= emulator.sleeps[1] <= 0.5
 
 
 def test_401_bad_key_is_not_retried(user_a: Any, configure: Any, emulator: Any) -> None:
@@ -129,7 +137,9 @@ def test_400_invalid_model_is_not_retried(user_a: Any, configured_a: Any, emulat
     assert _only_row().status == "error"
 
 
-def test_read_timeout_is_not_retried_and_recorded_as_timeout(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_read_timeout_is_not_retried_and_recorded_as_timeout(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     emulator.inject("read_timeout")
     with pytest.raises(GatewayError) as caught:
         _call(user_a)
@@ -168,7 +178,8 @@ def test_missing_usage_is_flagged_then_filled_from_generation(
     emulator.inject("missing_usage")
     with django_capture_on_commit_callbacks(execute=True):
         result = _call(user_a)
-    assert result.cost_source == "unpriced" and result.cost_usd is None  # never a silent 0
+    assert result.cost_source == "unpriced"
+    assert result.cost_usd is None
     row = _only_row()
     generation = emulator.generations[0]
     assert row.cost_source == "generation_lookup"
@@ -215,7 +226,8 @@ def test_fallback_to_the_system_provider_when_allowed(
         Decimal(system_generation.prompt_tokens) * Decimal("0.15")
         + Decimal(system_generation.completion_tokens) * Decimal("0.60")
     ) / Decimal(1_000_000)
-    assert row.cost_usd == expected and row.cost_source == "computed"
+    assert row.cost_usd == expected
+    assert row.cost_source == "computed"
     assert result.is_fallback is True
     assert emulator.generations == []
 
@@ -261,17 +273,28 @@ def test_the_ledger_must_be_writable_before_the_provider_is_called(
     assert emulator.requests == []
 
 
-def test_model_choice_order(user_a: Any, configure: Any, emulator: Any, inference_key: str, settings: Any) -> None:
+def test_model_choice_order(
+    user_a: Any, configure: Any, emulator: Any, inference_key: str, settings: Any
+) -> None:
     configure(user_a, inference_key)
     _call(user_a)
     configure(user_a, inference_key, default_model="anthropic/claude-haiku-4.5")
     _call(user_a)
-    configure(user_a, inference_key, default_model="anthropic/claude-haiku-4.5", model_chat="google/gemini-2.5-flash")
+    configure(
+        user_a,
+        inference_key,
+        default_model="anthropic/claude-haiku-4.5",
+        model_chat="google/gemini-2.5-flash",
+    )
     _call(user_a)
     _call(user_a, model="openai/gpt-5-mini")
     sent = [r.body["model"] for r in chat_requests(emulator)]
-    assert sent == [settings.OPENROUTER_DEFAULT_MODEL, "anthropic/claude-haiku-4.5", "google/gemini-2.5-flash",
-                    "openai/gpt-5-mini"]
+    assert sent == [
+        settings.OPENROUTER_DEFAULT_MODEL,
+        "anthropic/claude-haiku-4.5",
+        "google/gemini-2.5-flash",
+        "openai/gpt-5-mini",
+    ]
 
 
 def test_attribution_headers_are_sent(user_a: Any, configured_a: Any, emulator: Any, settings: Any) -> None:
@@ -284,7 +307,9 @@ def test_attribution_headers_are_sent(user_a: Any, configured_a: Any, emulator: 
     assert "authorization" not in headers
 
 
-def test_fx_rate_for_the_calls_utc_day_is_used_and_stored(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_fx_rate_for_the_calls_utc_day_is_used_and_stored(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     import datetime as dt
 
     from apps.core.models import FxRate

@@ -21,33 +21,42 @@ def _stream(user: Any) -> GatewayStream:
     return stream
 
 
-def test_stream_passes_chunks_and_records_the_final_usage(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_stream_passes_chunks_and_records_the_final_usage(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     stream = _stream(user_a)
     assert AIUsageLog.objects.get().status == "pending"  # committed before the first byte
     chunks = list(stream)
     text = "".join(c.text for c in chunks)
     row = AIUsageLog.objects.get()
     generation = emulator.generations[0]
-    assert text == stream.content and text
+    assert text == stream.content
+    assert text
     assert (row.status, row.streamed, row.cost_source) == ("success", True, "provider_reported")
     assert (row.prompt_tokens, row.completion_tokens, row.cost_usd) == (
-        generation.prompt_tokens, generation.completion_tokens, generation.cost,
+        generation.prompt_tokens,
+        generation.completion_tokens,
+        generation.cost,
     )
     assert row.generation_id == generation.id
 
 
-def test_midstream_error_is_a_failure_with_the_tokens_reported(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_midstream_error_is_a_failure_with_the_tokens_reported(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     emulator.inject("midstream_error")
     stream = _stream(user_a)
-    received = []
+    received: list[str] = []
     with pytest.raises(GatewayError) as caught:
-        for chunk in stream:
-            received.append(chunk.text)
+        received.extend(chunk.text for chunk in stream)
     assert "".join(received)  # what came before the error reached the caller
     assert caught.value.status_code == 502
     row = AIUsageLog.objects.get()
     assert (row.status, row.error_code) == ("error", "error_in_200")
-    assert row.completion_tokens == emulator.generations[0].completion_tokens > 0 or row.cost_source == "unpriced"
+    assert (
+        row.completion_tokens == emulator.generations[0].completion_tokens > 0
+        or row.cost_source == "unpriced"
+    )
 
 
 def test_stream_without_usage_is_not_a_success(user_a: Any, configured_a: Any, emulator: Any) -> None:
@@ -70,7 +79,9 @@ def test_a_caller_that_disconnects_cancels_upstream(user_a: Any, configured_a: A
     assert emulator.generations[0].cancelled is True
 
 
-def test_closing_before_reading_still_finalises_the_row(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_closing_before_reading_still_finalises_the_row(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     _stream(user_a).close()
     assert AIUsageLog.objects.get().status == "cancelled"
 
@@ -85,9 +96,16 @@ def test_errors_before_the_first_byte_are_retried_like_any_call(
     assert len(chat_requests(emulator)) == 3
 
 
-def test_stream_falls_back_before_the_first_byte(user_a: Any, configure: Any, emulator: Any, inference_key: str) -> None:
+def test_stream_falls_back_before_the_first_byte(
+    user_a: Any, configure: Any, emulator: Any, inference_key: str
+) -> None:
     configure(user_a, inference_key, use_system_fallback=True)
     emulator.inject("status", status=502, times=10)
     list(_stream(user_a))
     row = AIUsageLog.objects.get()
-    assert (row.status, row.provider, row.is_fallback, row.cost_source) == ("success", "system", True, "computed")
+    assert (row.status, row.provider, row.is_fallback, row.cost_source) == (
+        "success",
+        "system",
+        True,
+        "computed",
+    )

@@ -37,8 +37,9 @@ def sdk(token_a: str) -> Iterator[openai.OpenAI]:
     request_finished.disconnect(close_old_connections)
     http_client = httpx.Client(transport=httpx.WSGITransport(app=get_wsgi_application()))
     try:
-        yield openai.OpenAI(base_url="http://testserver/api/v1", api_key=token_a, http_client=http_client,
-                            max_retries=0)
+        yield openai.OpenAI(
+            base_url="http://testserver/api/v1", api_key=token_a, http_client=http_client, max_retries=0
+        )
     finally:
         http_client.close()
         request_started.connect(close_old_connections)
@@ -47,7 +48,8 @@ def sdk(token_a: str) -> Iterator[openai.OpenAI]:
 
 def test_openai_sdk_non_streaming(sdk: openai.OpenAI, configured_a: Any, emulator: Any) -> None:
     completion = sdk.chat.completions.create(
-        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "Säg hej"}],
+        model="openai/gpt-4o-mini",
+        messages=[{"role": "user", "content": "Säg hej"}],
         extra_headers={"X-Use-Case": "message_generation"},
     )
     generation = emulator.generations[0]
@@ -55,7 +57,8 @@ def test_openai_sdk_non_streaming(sdk: openai.OpenAI, configured_a: Any, emulato
     assert completion.id == generation.id
     assert completion.usage is not None
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (
-        generation.prompt_tokens, generation.completion_tokens,
+        generation.prompt_tokens,
+        generation.completion_tokens,
     )
     row = AIUsageLog.objects.get()
     assert (row.use_case, row.status, row.cost_usd) == ("message_generation", "success", generation.cost)
@@ -63,17 +66,22 @@ def test_openai_sdk_non_streaming(sdk: openai.OpenAI, configured_a: Any, emulato
 
 def test_openai_sdk_streaming(sdk: openai.OpenAI, configured_a: Any, emulator: Any) -> None:
     stream = sdk.chat.completions.create(
-        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "Berätta en kort sak"}], stream=True,
+        model="openai/gpt-4o-mini",
+        messages=[{"role": "user", "content": "Berätta en kort sak"}],
+        stream=True,
     )
     pieces = [chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices]
     assert "".join(pieces)
     row = AIUsageLog.objects.get()
     generation = emulator.generations[0]
     assert (row.status, row.streamed, row.use_case) == ("success", True, "generic")
-    assert row.cost_usd == generation.cost and row.completion_tokens == generation.completion_tokens
+    assert row.cost_usd == generation.cost
+    assert row.completion_tokens == generation.completion_tokens
 
 
-def test_openai_sdk_sees_provider_errors_as_api_errors(sdk: openai.OpenAI, configured_a: Any, emulator: Any) -> None:
+def test_openai_sdk_sees_provider_errors_as_api_errors(
+    sdk: openai.OpenAI, configured_a: Any, emulator: Any
+) -> None:
     emulator.inject("rate_limit", times=10, retry_after=7)
     with pytest.raises(openai.RateLimitError) as caught:
         sdk.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
@@ -83,13 +91,17 @@ def test_openai_sdk_sees_provider_errors_as_api_errors(sdk: openai.OpenAI, confi
 
 def _post(client: APIClient, token: str, body: dict[str, Any], **headers: str) -> Any:
     extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
-    return client.post("/api/v1/chat/completions", body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+    return client.post(
+        "/api/v1/chat/completions", body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}", **extra
+    )
 
 
 BODY = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hej"}]}
 
 
-def test_idempotency_key_prevents_a_second_provider_call(token_a: str, configured_a: Any, emulator: Any) -> None:
+def test_idempotency_key_prevents_a_second_provider_call(
+    token_a: str, configured_a: Any, emulator: Any
+) -> None:
     client = APIClient()
     first = _post(client, token_a, BODY, **{"Idempotency-Key": "order-42"})
     second = _post(client, token_a, BODY, **{"Idempotency-Key": "order-42"})
@@ -100,7 +112,9 @@ def test_idempotency_key_prevents_a_second_provider_call(token_a: str, configure
     assert AIUsageLog.objects.count() == 1
 
 
-def test_idempotency_key_reused_with_another_body_is_422(token_a: str, configured_a: Any, emulator: Any) -> None:
+def test_idempotency_key_reused_with_another_body_is_422(
+    token_a: str, configured_a: Any, emulator: Any
+) -> None:
     client = APIClient()
     _post(client, token_a, BODY, **{"Idempotency-Key": "k"})
     response = _post(client, token_a, {**BODY, "temperature": 1}, **{"Idempotency-Key": "k"})

@@ -34,7 +34,8 @@ def test_index_lists_features_and_only_my_recent_calls(
     page_a.post("/dashboard/ai/prompt/", {"prompt": "Hej"})
     html = page_a.get("/dashboard/ai/").content.decode()
     assert html.count("<tr>") == 2  # header + my one call
-    assert "lead-enrichment" in html and "sms-classification" in html
+    assert "lead-enrichment" in html
+    assert "sms-classification" in html
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,11 @@ def test_index_lists_features_and_only_my_recent_calls(
         ("lead-enrichment", {"company": "Klippoteket AB"}, "next_step"),
         ("review-analysis", {"reviews": "Toppen!\nFör dyrt."}, "sentiment"),
         ("sms-classification", {"text": "Kan jag boka?", "categories": "booking, other"}, "confidence"),
-        ("message-generation", {"channel": "sms", "tone": "friendly", "length": "short", "brief": "Påminnelse"}, "tokens"),
+        (
+            "message-generation",
+            {"channel": "sms", "tone": "friendly", "length": "short", "brief": "Påminnelse"},
+            "tokens",
+        ),
         ("prompt", {"prompt": "Hej!"}, "tokens"),
     ],
 )
@@ -54,7 +59,8 @@ def test_each_feature_page_runs_once_and_shows_the_result(
     response = page_a.post(f"/dashboard/ai/{slug}/", data, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="result-card"' in html and expected in html
+    assert 'id="result-card"' in html
+    assert expected in html
     assert len(chat_requests(emulator)) == 1
     assert AIUsageLog.objects.get().status == "success"
 
@@ -77,15 +83,21 @@ def test_unknown_feature_is_404(page_a: Any) -> None:
     assert page_a.get("/dashboard/ai/mining/").status_code == 404
 
 
-def test_chat_streams_and_stores_the_conversation(page_a: Any, user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_chat_streams_and_stores_the_conversation(
+    page_a: Any, user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     response = page_a.post("/dashboard/ai/chat/send/", {"message": "Har ni parkering?"})
     assert response["Content-Type"] == "text/event-stream"
-    events = [json.loads(line[6:]) for line in b"".join(response.streaming_content).decode().split("\n\n")
-              if line.startswith("data: ")]
+    events = [
+        json.loads(line[6:])
+        for line in b"".join(response.streaming_content).decode().split("\n\n")
+        if line.startswith("data: ")
+    ]
     conversation = ChatConversation.objects.get()
     assert events[0] == {"conversation_id": conversation.pk}
     text = "".join(e.get("delta", "") for e in events)
-    assert text and events[-1]["done"] is True
+    assert text
+    assert events[-1]["done"] is True
     assert [m.role for m in ChatMessage.objects.order_by("id")] == ["user", "assistant"]
     assert ChatMessage.objects.get(role="assistant").content == text
     row = AIUsageLog.objects.get()

@@ -56,9 +56,12 @@ def test_model_ids_that_could_change_the_path_or_host_are_rejected(
 
 
 @pytest.mark.parametrize(
-    "messages", [[], "hi", [{"role": "hacker", "content": "x"}], [{"role": "user"}], [{"role": "user", "content": 5}]]
+    "messages",
+    [[], "hi", [{"role": "hacker", "content": "x"}], [{"role": "user"}], [{"role": "user", "content": 5}]],
 )
-def test_malformed_messages_are_rejected(user_a: Any, configured_a: Any, emulator: Any, messages: Any) -> None:
+def test_malformed_messages_are_rejected(
+    user_a: Any, configured_a: Any, emulator: Any, messages: Any
+) -> None:
     with pytest.raises(GatewayError) as caught:
         complete(user=user_a, use_case="chat", messages=messages)
     assert caught.value.status_code == 400
@@ -67,10 +70,18 @@ def test_malformed_messages_are_rejected(user_a: Any, configured_a: Any, emulato
 
 def test_allowed_parameters_reach_upstream_unchanged(user_a: Any, configured_a: Any, emulator: Any) -> None:
     complete(
-        user=user_a, use_case="chat", messages=HELLO, temperature=0.2, max_tokens=50, seed=7,
-        provider={"sort": "price"}, stream_options={"include_usage": True},
+        user=user_a,
+        use_case="chat",
+        messages=HELLO,
+        temperature=0.2,
+        max_tokens=50,
+        seed=7,
+        provider={"sort": "price"},
+        stream_options={"include_usage": True},
     )
     body = emulator.requests[0].body
-    assert body["temperature"] == 0.2 and body["max_tokens"] == 50 and body["seed"] == 7
+    assert body["temperature"] == 0.2
+    assert body["max_tokens"] == 50
+    assert body["seed"] == 7
     assert body["provider"] == {"sort": "price"}
     assert "stream_options" not in body

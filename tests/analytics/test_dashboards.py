@@ -15,9 +15,18 @@ pytestmark = pytest.mark.django_db
 
 def _row(user: Any, cost: str, provider: str = "openrouter", model: str = "openai/gpt-4o-mini") -> None:
     AIUsageLog.objects.create(
-        user=user, provider=provider, model=model, use_case="chat", status="success", total_tokens=100,
-        prompt_tokens=80, completion_tokens=20, cost_usd=Decimal(cost), cost_sek=Decimal(cost) * 10,
-        cost_source="provider_reported", created_at=dt.datetime.now(dt.UTC),
+        user=user,
+        provider=provider,
+        model=model,
+        use_case="chat",
+        status="success",
+        total_tokens=100,
+        prompt_tokens=80,
+        completion_tokens=20,
+        cost_usd=Decimal(cost),
+        cost_sek=Decimal(cost) * 10,
+        cost_source="provider_reported",
+        created_at=dt.datetime.now(dt.UTC),
     )
 
 
@@ -28,9 +37,13 @@ def page_a(user_a: Any) -> Client:
     return client
 
 
-@pytest.mark.parametrize(("path", "expected_calls", "expected_sek"), [
-    ("/dashboard/analytics/", 2, "3,00 kr"), ("/dashboard/openrouter/", 1, "1,00 kr"),  # Swedish decimal comma
-])
+@pytest.mark.parametrize(
+    ("path", "expected_calls", "expected_sek"),
+    [
+        ("/dashboard/analytics/", 2, "3,00 kr"),
+        ("/dashboard/openrouter/", 1, "1,00 kr"),  # Swedish decimal comma
+    ],
+)
 def test_dashboards_total_my_rows_only(
     page_a: Any, user_a: Any, user_b: Any, path: str, expected_calls: int, expected_sek: str
 ) -> None:
@@ -43,7 +56,9 @@ def test_dashboards_total_my_rows_only(
     assert f'id="total-calls">{expected_calls}<' in html
     assert f'id="total-cost-sek">{expected_sek}<' in html
     charts = json.loads(html.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
-    assert sum(charts["by_model"]["values"]) == pytest.approx(float(Decimal(expected_sek.split()[0].replace(",", ".")) / 10))
+    assert sum(charts["by_model"]["values"]) == pytest.approx(
+        float(Decimal(expected_sek.split()[0].replace(",", ".")) / 10)
+    )
 
 
 def test_empty_period_shows_an_empty_state(page_a: Any) -> None:

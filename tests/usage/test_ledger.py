@@ -15,20 +15,21 @@ from django.test import Client
 
 from apps.ai_gateway.services import complete
 from apps.usage.models import AIUsageLog, CostSource
-from apps.usage.services import usage_expire_stale_pending, usage_set_cost, usage_start
+from apps.usage.services import usage_set_cost, usage_start
 from apps.usage.tasks import expire_stale_pending
-from tests.ai_gateway.conftest import HELLO
 
 pytestmark = pytest.mark.django_db
 
 
 def test_stale_pending_rows_become_timeouts_and_a_second_run_changes_nothing(user_a: Any) -> None:
     with time_machine.travel(dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC), tick=False):
-        old = usage_start(user=user_a, use_case="chat", model="openai/gpt-4o-mini", provider="openrouter",
-                          streamed=False)
+        old = usage_start(
+            user=user_a, use_case="chat", model="openai/gpt-4o-mini", provider="openrouter", streamed=False
+        )
     with time_machine.travel(dt.datetime(2026, 11, 1, 12, 20, tzinfo=dt.UTC), tick=False):
-        fresh = usage_start(user=user_a, use_case="chat", model="openai/gpt-4o-mini", provider="openrouter",
-                            streamed=False)
+        fresh = usage_start(
+            user=user_a, use_case="chat", model="openai/gpt-4o-mini", provider="openrouter", streamed=False
+        )
         assert expire_stale_pending() == 1
         assert expire_stale_pending() == 0
     old.refresh_from_db()
@@ -41,9 +42,13 @@ def test_stale_pending_rows_become_timeouts_and_a_second_run_changes_nothing(use
 def test_a_better_cost_replaces_a_worse_one_never_the_reverse(user_a: Any) -> None:
     row = usage_start(user=user_a, use_case="chat", model="m/x", provider="openrouter", streamed=False)
     assert usage_set_cost(log_id=row.pk, cost_usd=Decimal("0.0001"), cost_source=CostSource.COMPUTED)
-    assert usage_set_cost(log_id=row.pk, cost_usd=Decimal("0.00012"), cost_source=CostSource.GENERATION_LOOKUP)
+    assert usage_set_cost(
+        log_id=row.pk, cost_usd=Decimal("0.00012"), cost_source=CostSource.GENERATION_LOOKUP
+    )
     assert not usage_set_cost(log_id=row.pk, cost_usd=Decimal("0.5"), cost_source=CostSource.COMPUTED)
-    assert not usage_set_cost(log_id=row.pk, cost_usd=Decimal("0.00012"), cost_source=CostSource.GENERATION_LOOKUP)
+    assert not usage_set_cost(
+        log_id=row.pk, cost_usd=Decimal("0.00012"), cost_source=CostSource.GENERATION_LOOKUP
+    )
     row.refresh_from_db()
     assert (row.cost_usd, row.cost_source) == (Decimal("0.00012"), "generation_lookup")
     assert row.cost_sek == Decimal("0.00012") * row.fx_rate
@@ -58,12 +63,16 @@ def test_users_cannot_write_the_ledger_through_any_endpoint(user_a: Any) -> None
     client = Client()
     client.force_login(user_a)
     for url in ["/api/usage/logs/", "/api/ai/chat/"]:
-        client.post(url, {"user": user_a.pk, "cost_usd": "-5", "status": "success"}, content_type="application/json")
+        client.post(
+            url, {"user": user_a.pk, "cost_usd": "-5", "status": "success"}, content_type="application/json"
+        )
     assert AIUsageLog.objects.filter(cost_usd__lt=0).count() == 0
     assert AIUsageLog.objects.count() == 0
 
 
-@pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL")
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"
+)
 @pytest.mark.django_db(transaction=True)
 def test_50_concurrent_calls_give_50_rows_that_sum_to_the_emulators_ledger(
     user_a: Any, configured_a: Any, emulator: Any
@@ -75,9 +84,12 @@ def test_50_concurrent_calls_give_50_rows_that_sum_to_the_emulators_ledger(
         try:
             if n < 10:
                 barrier.wait()
-            complete(user=user_a, use_case="chat",
-                     messages=[{"role": "user", "content": f"Fråga nummer {n}: " + "ord " * (n % 7)}])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+            complete(
+                user=user_a,
+                use_case="chat",
+                messages=[{"role": "user", "content": f"Fråga nummer {n}: " + "ord " * (n % 7)}],
+            )
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -89,7 +101,8 @@ def test_50_concurrent_calls_give_50_rows_that_sum_to_the_emulators_ledger(
         t.join()
     assert errors == []
     rows = list(AIUsageLog.objects.filter(user=user_a))
-    assert len(rows) == 50 and {r.status for r in rows} == {"success"}
+    assert len(rows) == 50
+    assert {r.status for r in rows} == {"success"}
     generations = emulator.generations
     assert len(generations) == 50
     assert sum((r.cost_usd for r in rows), Decimal(0)) == sum((g.cost for g in generations), Decimal(0))

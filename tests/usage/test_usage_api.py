@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 
 def _row(user: Any, when: str, cost: str | None = "0.001", **fields: Any) -> AIUsageLog:
     values: dict[str, Any] = {
-        "user": user, "provider": "openrouter", "model": "openai/gpt-4o-mini", "use_case": "chat",
-        "status": "success", "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
+        "user": user,
+        "provider": "openrouter",
+        "model": "openai/gpt-4o-mini",
+        "use_case": "chat",
+        "status": "success",
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "total_tokens": 15,
         "cost_usd": Decimal(cost) if cost is not None else None,
         "cost_sek": Decimal(cost) * Decimal("10.5") if cost is not None else None,
         "cost_source": "provider_reported" if cost is not None else "unpriced",
@@ -80,7 +86,13 @@ def test_list_query_count_is_pinned(api_a: Any, user_a: Any) -> None:
 
 def test_summary_totals_are_exact_and_mine_alone(api_a: Any, user_a: Any, user_b: Any) -> None:
     _row(user_a, "2026-11-02T10:00:00+00:00", cost="0.000000885")
-    _row(user_a, "2026-11-02T11:00:00+00:00", cost="0.0041115", model="mistral/large", use_case="lead_enrichment")
+    _row(
+        user_a,
+        "2026-11-02T11:00:00+00:00",
+        cost="0.0041115",
+        model="mistral/large",
+        use_case="lead_enrichment",
+    )
     _row(user_a, "2026-11-03T11:00:00+00:00", cost=None, status="error")
     _row(user_b, "2026-11-02T10:00:00+00:00", cost="99")
     body = api_a.get("/api/usage/summary/", {"start": "2026-11-01", "end": "2026-11-30"}).json()

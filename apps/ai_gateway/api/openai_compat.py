@@ -21,14 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.throttling import ScopedThrottle
 from apps.ai_gateway import errors
 from apps.ai_gateway.idempotency import idempotency_begin, idempotency_finish, request_fingerprint
 from apps.ai_gateway.services import Completion, complete
 from apps.ai_gateway.streaming import GatewayStream, chunk_to_openai, usage_to_openai
 from apps.core.api.exceptions import error_body
+from apps.core.api.throttling import ScopedThrottle
 from apps.integrations.models import UseCase
-
 
 USE_CASES = frozenset(UseCase.values)  # computed once: Choices.values rebuilds a list per access
 
@@ -39,7 +38,8 @@ def _use_case(request: Request) -> str:
         raise errors.GatewayError(
             _("Unknown X-Use-Case “%(value)s”; use one of: %(choices)s.")
             % {"value": value[:40], "choices": ", ".join(sorted(USE_CASES))},
-            code="invalid_request", status_code=400,
+            code="invalid_request",
+            status_code=400,
         )
     return value
 
@@ -84,26 +84,51 @@ class ChatCompletionsView(APIView):
         tags=["openai-compatible"],
         summary="OpenAI-compatible chat completions (streaming or not)",
         parameters=[
-            OpenApiParameter("X-Use-Case", str, OpenApiParameter.HEADER, enum=list(UseCase.values),
-                             description="Which AI feature this call belongs to (for the ledger)."),
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                             description="Retries with the same key never call the provider twice."),
+            OpenApiParameter(
+                "X-Use-Case",
+                str,
+                OpenApiParameter.HEADER,
+                enum=list(UseCase.values),
+                description="Which AI feature this call belongs to (for the ledger).",
+            ),
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retries with the same key never call the provider twice.",
+            ),
         ],
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 402: OpenApiTypes.OBJECT,
-                   429: OpenApiTypes.OBJECT, 502: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            402: OpenApiTypes.OBJECT,
+            429: OpenApiTypes.OBJECT,
+            502: OpenApiTypes.OBJECT,
+            503: OpenApiTypes.OBJECT,
+        },
     )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         body = request.data
         if not isinstance(body, dict):
-            raise errors.GatewayError(_("The body must be a JSON object."), code="invalid_request", status_code=400)
+            raise errors.GatewayError(
+                _("The body must be a JSON object."), code="invalid_request", status_code=400
+            )
         use_case = _use_case(request)
         params = dict(body)
-        messages, model, stream = params.pop("messages", None), params.pop("model", None), params.pop("stream", False)
+        messages, model, stream = (
+            params.pop("messages", None),
+            params.pop("model", None),
+            params.pop("stream", False),
+        )
         if not isinstance(stream, bool):
-            raise errors.GatewayError(_("“stream” must be true or false."), code="invalid_request", status_code=400)
+            raise errors.GatewayError(
+                _("“stream” must be true or false."), code="invalid_request", status_code=400
+            )
         if stream:
-            result = complete(user=request.user, use_case=use_case, messages=messages, model=model, stream=True, **params)
+            result = complete(
+                user=request.user, use_case=use_case, messages=messages, model=model, stream=True, **params
+            )
             assert isinstance(result, GatewayStream)
             response = StreamingHttpResponse(sse_events(result), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
@@ -121,17 +146,32 @@ class ChatCompletionsView(APIView):
         assert isinstance(completion, Completion)
         return completion_body(completion), completion.log_id
 
-    def _idempotent(self, request: Request, key: str, use_case: str, body: dict[str, Any], messages: Any,
-                    model: Any, params: dict[str, Any]) -> Response:
-        record, first = idempotency_begin(user=request.user, key=key,
-                                          fingerprint=request_fingerprint({"use_case": use_case, "body": body}))
+    def _idempotent(
+        self,
+        request: Request,
+        key: str,
+        use_case: str,
+        body: dict[str, Any],
+        messages: Any,
+        model: Any,
+        params: dict[str, Any],
+    ) -> Response:
+        record, first = idempotency_begin(
+            user=request.user, key=key, fingerprint=request_fingerprint({"use_case": use_case, "body": body})
+        )
         if not first:
-            return Response(record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+            return Response(
+                record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"}
+            )
         try:
             data, log_id = self._complete(request, use_case, messages, model, params)
         except errors.GatewayError as exc:
-            idempotency_finish(record=record, status_code=exc.status_code,
-                               response=error_body(exc.code, exc.message), log_id=exc.log_id)
+            idempotency_finish(
+                record=record,
+                status_code=exc.status_code,
+                response=error_body(exc.code, exc.message),
+                log_id=exc.log_id,
+            )
             raise
         except BaseException:
             record.delete()  # nothing was stored: let the retry run

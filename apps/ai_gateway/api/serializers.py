@@ -18,7 +18,10 @@ class ChatInput(serializers.Serializer[Any]):
 class SmsInput(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=1600)
     categories = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, min_length=2, max_length=30,
+        child=serializers.CharField(max_length=50),
+        required=False,
+        min_length=2,
+        max_length=30,
         help_text=_("Allowed categories; defaults to the configured set."),
     )
 
@@ -55,8 +58,12 @@ class UsageOutput(serializers.Serializer[FeatureResult]):
     provider = serializers.CharField()
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
-    cost_usd = serializers.DecimalField(max_digits=20, decimal_places=12, allow_null=True,
-                                        help_text=_("Null while the cost is not known yet."))
+    cost_usd = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=12,
+        allow_null=True,
+        help_text=_("Null while the cost is not known yet."),
+    )
     cost_source = serializers.CharField()
     is_fallback = serializers.BooleanField()
     log_id = serializers.IntegerField()
@@ -82,14 +89,22 @@ class ReviewsOutput(serializers.Serializer[Any]):
     suggested_reply = serializers.CharField()
 
 
-def result_serializer(name: str, output: serializers.Field[Any, Any, Any, Any]) -> type[serializers.Serializer[Any]]:
+def result_serializer(
+    name: str, output: serializers.Field[Any, Any, Any, Any]
+) -> type[serializers.Serializer[Any]]:
     """A documented ``{result, usage}`` response serializer for one feature."""
     return type(name, (serializers.Serializer,), {"result": output, "usage": UsageOutput()})
 
 
-ChatResponse = type("ChatResponse", (serializers.Serializer,), {
-    "conversation_id": serializers.IntegerField(), "result": serializers.CharField(), "usage": UsageOutput(),
-})
+ChatResponse = type(
+    "ChatResponse",
+    (serializers.Serializer,),
+    {
+        "conversation_id": serializers.IntegerField(),
+        "result": serializers.CharField(),
+        "usage": UsageOutput(),
+    },
+)
 TextResponse = result_serializer("TextResponse", serializers.CharField())
 SmsResponse = result_serializer("SmsResponse", SmsOutput())
 LeadResponse = result_serializer("LeadResponse", LeadOutput())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -11,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.throttling import ScopedThrottle
 from apps.ai_gateway import features
+from apps.core.api.throttling import ScopedThrottle
 
 from . import serializers as s
 
@@ -20,9 +19,7 @@ _ERRORS = {400: None, 402: None, 403: None, 429: None, 502: None, 503: None, 504
 
 
 def _usage(result: features.FeatureResult) -> dict[str, Any]:
-    data = asdict(result)
-    data.pop("output")
-    return dict(s.UsageOutput(data).data)
+    return dict(s.UsageOutput(result).data)
 
 
 class FeatureView(APIView):
@@ -42,8 +39,12 @@ class FeatureView(APIView):
         return Response({**extra, "result": result.output, "usage": _usage(result)})
 
 
-@extend_schema(tags=["ai"], summary="Chat assistant (keeps conversation history)", request=s.ChatInput,
-               responses={200: s.ChatResponse, **_ERRORS})
+@extend_schema(
+    tags=["ai"],
+    summary="Chat assistant (keeps conversation history)",
+    request=s.ChatInput,
+    responses={200: s.ChatResponse, **_ERRORS},
+)
 class ChatView(FeatureView):
     input_serializer = s.ChatInput
 
@@ -55,17 +56,27 @@ class ChatView(FeatureView):
         return result, {"conversation_id": conversation.pk}
 
 
-@extend_schema(tags=["ai"], summary="Classify an SMS into one of the categories", request=s.SmsInput,
-               responses={200: s.SmsResponse, **_ERRORS})
+@extend_schema(
+    tags=["ai"],
+    summary="Classify an SMS into one of the categories",
+    request=s.SmsInput,
+    responses={200: s.SmsResponse, **_ERRORS},
+)
 class ClassifySmsView(FeatureView):
     input_serializer = s.SmsInput
 
     def run(self, request: Request, data: dict[str, Any]) -> tuple[features.FeatureResult, dict[str, Any]]:
-        return features.sms_classify(user=request.user, text=data["text"], categories=data.get("categories")), {}
+        return features.sms_classify(
+            user=request.user, text=data["text"], categories=data.get("categories")
+        ), {}
 
 
-@extend_schema(tags=["ai"], summary="Analyse customer reviews", request=s.ReviewsInput,
-               responses={200: s.ReviewsResponse, **_ERRORS})
+@extend_schema(
+    tags=["ai"],
+    summary="Analyse customer reviews",
+    request=s.ReviewsInput,
+    responses={200: s.ReviewsResponse, **_ERRORS},
+)
 class AnalyzeReviewsView(FeatureView):
     input_serializer = s.ReviewsInput
 
@@ -75,8 +86,12 @@ class AnalyzeReviewsView(FeatureView):
         ), {}
 
 
-@extend_schema(tags=["ai"], summary="Generate a customer message", request=s.MessageInput,
-               responses={200: s.TextResponse, **_ERRORS})
+@extend_schema(
+    tags=["ai"],
+    summary="Generate a customer message",
+    request=s.MessageInput,
+    responses={200: s.TextResponse, **_ERRORS},
+)
 class GenerateMessageView(FeatureView):
     input_serializer = s.MessageInput
 
@@ -84,8 +99,12 @@ class GenerateMessageView(FeatureView):
         return features.message_generate(user=request.user, **data), {}
 
 
-@extend_schema(tags=["ai"], summary="Enrich a sales lead", request=s.LeadInput,
-               responses={200: s.LeadResponse, **_ERRORS})
+@extend_schema(
+    tags=["ai"],
+    summary="Enrich a sales lead",
+    request=s.LeadInput,
+    responses={200: s.LeadResponse, **_ERRORS},
+)
 class EnrichLeadView(FeatureView):
     input_serializer = s.LeadInput
 
@@ -93,8 +112,12 @@ class EnrichLeadView(FeatureView):
         return features.lead_enrich(user=request.user, **data), {}
 
 
-@extend_schema(tags=["ai"], summary="Run a generic prompt", request=s.PromptInput,
-               responses={200: s.TextResponse, **_ERRORS})
+@extend_schema(
+    tags=["ai"],
+    summary="Run a generic prompt",
+    request=s.PromptInput,
+    responses={200: s.TextResponse, **_ERRORS},
+)
 class PromptView(FeatureView):
     input_serializer = s.PromptInput
 

@@ -16,10 +16,31 @@ class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
     class Meta:
         model = AIUsageLog
         fields = [
-            "id", "request_id", "generation_id", "created_at", "completed_at", "source", "provider", "model",
-            "use_case", "status", "error_code", "prompt_tokens", "completion_tokens", "reasoning_tokens",
-            "cached_tokens", "total_tokens", "cost_usd", "cost_sek", "fx_rate", "cost_source", "attempts",
-            "is_fallback", "latency_ms", "streamed", "activity_date",
+            "id",
+            "request_id",
+            "generation_id",
+            "created_at",
+            "completed_at",
+            "source",
+            "provider",
+            "model",
+            "use_case",
+            "status",
+            "error_code",
+            "prompt_tokens",
+            "completion_tokens",
+            "reasoning_tokens",
+            "cached_tokens",
+            "total_tokens",
+            "cost_usd",
+            "cost_sek",
+            "fx_rate",
+            "cost_source",
+            "attempts",
+            "is_fallback",
+            "latency_ms",
+            "streamed",
+            "activity_date",
         ]
         read_only_fields = fields
 
@@ -46,7 +67,7 @@ class UsageLogFilterSerializer(serializers.Serializer[Any]):
     use_case = serializers.ChoiceField(choices=UseCase.choices, required=False)
     provider = serializers.ChoiceField(choices=Provider.choices, required=False)
     status = serializers.ChoiceField(choices=UsageStatus.choices, required=False)
-    source = serializers.ChoiceField(choices=UsageSource.choices, required=False)
+    source = serializers.ChoiceField(choices=UsageSource.choices, required=False)  # type: ignore[assignment]
 
 
 class TotalsSerializer(serializers.Serializer[Any]):

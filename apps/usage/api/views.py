@@ -15,14 +15,23 @@ from apps.core.api.viewsets import ScopedViewSetMixin
 from apps.usage.models import AIUsageLog
 from apps.usage.selectors import usage_logs, usage_summary
 
-from .serializers import DateRangeSerializer, UsageLogFilterSerializer, UsageLogSerializer, UsageSummarySerializer
+from .serializers import (
+    DateRangeSerializer,
+    UsageLogFilterSerializer,
+    UsageLogSerializer,
+    UsageSummarySerializer,
+)
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["usage"], summary="Your AI calls, newest first", parameters=[UsageLogFilterSerializer]),
+    list=extend_schema(
+        tags=["usage"], summary="Your AI calls, newest first", parameters=[UsageLogFilterSerializer]
+    ),
     retrieve=extend_schema(tags=["usage"], summary="One AI call"),
 )
-class UsageLogViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[misc]
+class UsageLogViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):  # type: ignore[misc]
     """Read-only: the ledger is written by the system alone."""
 
     model = AIUsageLog
@@ -37,8 +46,12 @@ class UsageLogViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
 
 
 class UsageSummaryView(APIView):
-    @extend_schema(tags=["usage"], summary="Totals, per model, per use case and per UTC day",
-                   parameters=[DateRangeSerializer], responses=UsageSummarySerializer)
+    @extend_schema(
+        tags=["usage"],
+        summary="Totals, per model, per use case and per UTC day",
+        parameters=[DateRangeSerializer],
+        responses=UsageSummarySerializer,
+    )
     def get(self, request: Request) -> Response:
         params = DateRangeSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -7,6 +7,7 @@ so every page has real data; each run adds nothing when the demo already has cal
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -19,14 +20,33 @@ from apps.integrations.models import AISettings, KeyStatus
 from apps.integrations.openrouter.emulator.demo import DEMO
 from apps.usage.models import AIUsageLog
 
-DEMO_CALLS = [
-    (features.lead_enrich, {"company": "Klippoteket AB", "website": "klippoteket.se", "notes": "Frisörkedja i Göteborg"}),
-    (features.reviews_analyze, {"reviews": ["Fantastisk klippning, trevlig personal!", "Fick vänta 20 minuter."],
-                                "business_name": "Klippoteket"}),
+DEMO_CALLS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+    (
+        features.lead_enrich,
+        {"company": "Klippoteket AB", "website": "klippoteket.se", "notes": "Frisörkedja i Göteborg"},
+    ),
+    (
+        features.reviews_analyze,
+        {
+            "reviews": ["Fantastisk klippning, trevlig personal!", "Fick vänta 20 minuter."],
+            "business_name": "Klippoteket",
+        },
+    ),
     (features.sms_classify, {"text": "Hej, kan jag boka en tid på fredag eftermiddag?"}),
-    (features.message_generate, {"channel": "sms", "tone": "friendly", "length": "short",
-                                 "brief": "Påminnelse om bokad tid i morgon kl 14", "recipient_name": "Anna"}),
-    (features.prompt_run, {"prompt": "Ge tre idéer för att få fler återkommande kunder till en frisörsalong."}),
+    (
+        features.message_generate,
+        {
+            "channel": "sms",
+            "tone": "friendly",
+            "length": "short",
+            "brief": "Påminnelse om bokad tid i morgon kl 14",
+            "recipient_name": "Anna",
+        },
+    ),
+    (
+        features.prompt_run,
+        {"prompt": "Ge tre idéer för att få fler återkommande kunder till en frisörsalong."},
+    ),
 ]
 
 
@@ -41,19 +61,25 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("setup_demo is for development only (DEBUG is off).")
         password = secrets.token_urlsafe(9)
-        user, created = User.objects.get_or_create(username=username, defaults={"company_name": "Klippoteket AB"})
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"company_name": "Klippoteket AB"}
+        )
         user.set_password(password)
         user.save(update_fields=["password"])
-        AISettings.objects.update_or_create(user=user, defaults={
-            "openrouter_api_key": DEMO.inference_key, "api_key_last4": DEMO.inference_key[-4:],
-            "openrouter_management_key": DEMO.management_key, "management_key_last4": DEMO.management_key[-4:],
-            "api_key_status": KeyStatus.UNVERIFIED, "use_system_fallback": True,
-        })
+        AISettings.objects.update_or_create(
+            user=user,
+            defaults={
+                "openrouter_api_key": DEMO.inference_key,
+                "api_key_last4": DEMO.inference_key[-4:],
+                "openrouter_management_key": DEMO.management_key,
+                "management_key_last4": DEMO.management_key[-4:],
+                "api_key_status": KeyStatus.UNVERIFIED,
+                "use_system_fallback": True,
+            },
+        )
         if not no_calls and not AIUsageLog.objects.for_user(user).exists():
             self._demo_calls(user)
-        self.stdout.write(self.style.SUCCESS(
-            f"\n  Demo login:  username {username}   password {password}\n"
-        ))
+        self.stdout.write(self.style.SUCCESS(f"\n  Demo login:  username {username}   password {password}\n"))
 
     def _demo_calls(self, user: User) -> None:
         for run, kwargs in DEMO_CALLS:
