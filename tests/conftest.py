@@ -12,6 +12,15 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Messages built outside a request read in English; pages still follow the request's language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     from apps.core.money import usd_sek_rate_forget
 

@@ -24,12 +24,19 @@ class PeriodForm(forms.Form):
     def period(self) -> tuple[dt.date, dt.date]:
         """The chosen UTC days, defaulting to this month; invalid input falls back to the default."""
         today = dt.datetime.now(dt.UTC).date()
-        data = self.cleaned_data if self.is_valid() else {}
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         end = data.get("end") or today
         start = data.get("start") or end.replace(day=1)
         if start > end or (end - start).days >= MAX_DAYS:
             start, end = today.replace(day=1), today
         return start, end
+
+
+def _daily_series(summary: UsageSummary) -> dict[str, list[Any]]:
+    """Every day of the period, zero where nothing was spent, so the trend reads true."""
+    spent = {row["day"]: float(row["cost_sek"]) for row in summary.by_day}
+    days = [summary.start + dt.timedelta(days=n) for n in range((summary.end - summary.start).days + 1)]
+    return {"labels": [d.isoformat() for d in days], "values": [spent.get(d, 0.0) for d in days]}
 
 
 def _chart_data(summary: UsageSummary) -> dict[str, Any]:
@@ -43,16 +50,15 @@ def _chart_data(summary: UsageSummary) -> dict[str, Any]:
             "labels": [str(labels.get(r["use_case"], r["use_case"])) for r in summary.by_use_case],
             "values": [float(r["cost_usd"]) for r in summary.by_use_case],
         },
-        "by_day": {
-            "labels": [r["day"].isoformat() for r in summary.by_day],
-            "values": [float(r["cost_sek"]) for r in summary.by_day],
-        },
+        "by_day": _daily_series(summary),
     }
 
 
 def _dashboard(request: HttpRequest, *, template: str, provider: str | None) -> HttpResponse:
     form = PeriodForm(request.GET or None)
     start, end = form.period()
+    if not form.is_bound:
+        form = PeriodForm(initial={"start": start, "end": end})
     summary = usage_summary(user=request.user, start=start, end=end, provider=provider)
     return render(
         request,

@@ -12,7 +12,7 @@
     new Chart(el, {
       type: "doughnut",
       data: { labels: series.labels, datasets: [{ data: series.values, backgroundColor: palette }] },
-      options: { plugins: { legend: { position: "right" } } },
+      options: { maintainAspectRatio: false, plugins: { legend: { position: "right" } } },
     });
   }
 
@@ -26,7 +26,7 @@
         labels: data.by_day.labels,
         datasets: [{ data: data.by_day.values, fill: true, borderColor: "#4f46e5", backgroundColor: "rgba(79,70,229,.15)", tension: 0.3 }],
       },
-      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+      options: { maintainAspectRatio: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
     });
   }
 })();

@@ -54,7 +54,8 @@ def test_dashboards_total_my_rows_only(
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="total-calls">{expected_calls}<' in html
-    assert f'id="total-cost-sek">{expected_sek}<' in html
+    nbsp_sek = expected_sek.replace(" ", "\u00a0")
+    assert f'id="total-cost-sek">{nbsp_sek}<' in html
     charts = json.loads(html.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
     assert sum(charts["by_model"]["values"]) == pytest.approx(
         float(Decimal(expected_sek.split()[0].replace(",", ".")) / 10)

@@ -20,7 +20,7 @@ PAGES = [
     ("/dashboard/analytics/", {"sv": "Analys", "en": "Analytics"}),
     ("/dashboard/ai/", {"sv": "AI-funktioner", "en": "AI features"}),
     ("/dashboard/settings/?tab=roi", {"sv": "ROI-inställningar", "en": "ROI settings"}),
-    ("/accounts/tokens/", {"sv": "API-nycklar", "en": "API tokens"}),
+    ("/accounts/tokens/", {"sv": "API-tokens", "en": "API tokens"}),
 ]
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 

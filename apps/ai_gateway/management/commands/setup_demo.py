@@ -16,8 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.accounts.models import User
 from apps.ai_gateway import features
 from apps.ai_gateway.errors import GatewayError
-from apps.integrations.models import AISettings, KeyStatus
 from apps.integrations.openrouter.emulator.demo import DEMO
+from apps.integrations.services import ai_settings_update
 from apps.usage.models import AIUsageLog
 
 DEMO_CALLS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
@@ -66,16 +66,15 @@ class Command(BaseCommand):
         )
         user.set_password(password)
         user.save(update_fields=["password"])
-        AISettings.objects.update_or_create(
+        # Through the same service as the AI tab: encrypted, audited, and tested against the
+        # emulator so the tab shows the keys as connected.
+        ai_settings_update(
             user=user,
-            defaults={
-                "openrouter_api_key": DEMO.inference_key,
-                "api_key_last4": DEMO.inference_key[-4:],
-                "openrouter_management_key": DEMO.management_key,
-                "management_key_last4": DEMO.management_key[-4:],
-                "api_key_status": KeyStatus.UNVERIFIED,
-                "use_system_fallback": True,
-            },
+            actor=user,
+            api_key=DEMO.inference_key,
+            management_key=DEMO.management_key,
+            use_system_fallback=True,
+            verify=True,
         )
         if not no_calls and not AIUsageLog.objects.for_user(user).exists():
             self._demo_calls(user)
