@@ -85,6 +85,7 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
     )
     list_filter = (
         "created_at",
+        ("user", admin.RelatedOnlyFieldListFilter),
         "provider",
         "status",
         "source",

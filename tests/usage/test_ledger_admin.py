@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.usage.models import AIUsageLog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(admin_user: Any) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def _row(user: Any, generation_id: str) -> AIUsageLog:
+    return AIUsageLog.objects.create(
+        user=user,
+        provider="openrouter",
+        model="openai/gpt-4o-mini",
+        use_case="chat",
+        status="success",
+        prompt_tokens=23,
+        completion_tokens=9,
+        total_tokens=32,
+        cost_usd=Decimal("0.00000885"),
+        cost_sek=Decimal("0.0000929250"),
+        fx_rate=Decimal("10.5"),
+        cost_source="provider_reported",
+        generation_id=generation_id,
+        created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC),
+    )
+
+
+def test_ledger_admin_is_read_only_with_filters_and_search(staff: Client, user_a: Any, user_b: Any) -> None:
+    a = _row(user_a, "gen-1-aaaaaaaaaaaaaaaaaaaa")
+    _row(user_b, "gen-2-bbbbbbbbbbbbbbbbbbbb")
+    listing = staff.get("/admin/usage/aiusagelog/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    for name in ("provider", "status", "source", "cost_source", "use_case", "user"):
+        assert f"{name}" in html
+    found = staff.get("/admin/usage/aiusagelog/", {"q": "gen-1-aaaaaaaaaaaaaaaaaaaa"}).content.decode()
+    assert "1 result" in found or "1 resultat" in found
+    assert staff.get("/admin/usage/aiusagelog/add/").status_code == 403
+    change = staff.post(f"/admin/usage/aiusagelog/{a.pk}/change/", {"cost_usd": "0"})
+    assert change.status_code == 403
+    assert staff.post(f"/admin/usage/aiusagelog/{a.pk}/delete/", {"post": "yes"}).status_code == 403
+    a.refresh_from_db()
+    assert a.cost_usd == Decimal("0.00000885")
+
+
+def test_csv_export_has_every_selected_row_exactly(staff: Client, user_a: Any) -> None:
+    rows = [_row(user_a, f"gen-{n}-cccccccccccccccccccc") for n in range(3)]
+    response = staff.post(
+        "/admin/usage/aiusagelog/",
+        {
+            "action": "export_csv",
+            "_selected_action": [r.pk for r in rows[:2]],
+        },
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    data = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [d["generation_id"] for d in data] == ["gen-0-cccccccccccccccccccc", "gen-1-cccccccccccccccccccc"]
+    assert data[0]["cost_usd"] == "0.000008850000"
+    assert data[0]["cost_sek"].startswith("0.00009292500")
+
+
+def test_ordinary_users_cannot_reach_the_ledger_admin(user_a: Any) -> None:
+    client = Client()
+    client.force_login(user_a)
+    response = client.get("/admin/usage/aiusagelog/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
