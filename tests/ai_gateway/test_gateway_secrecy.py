@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
-from tests.integrations.test_ai_settings_secrecy import CANARY_API, _log_text, all_logs, assert_no_canary  # noqa: F401
+from tests.integrations.test_ai_settings_secrecy import CANARY_API, _log_text, assert_no_canary
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,9 @@ def test_the_key_is_in_no_response_row_log_or_admin_page(
     all_logs: pytest.LogCaptureFixture,
     admin_user: Any,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in list(logging.root.manager.loggerDict):
+        caplog.set_level(logging.DEBUG, logger=name)
     emulator.add_key(or_account, kind="inference", name="canary", plaintext=CANARY_API)
     configure(user_a, CANARY_API, use_system_fallback=True)
     token = api_token_create(user=user_a, name="partner").plaintext
@@ -57,7 +61,7 @@ def test_the_key_is_in_no_response_row_log_or_admin_page(
     for row in AIUsageLog.objects.all():
         texts.append(json.dumps(row.__dict__, default=str))
         texts.append(staff.get(f"/admin/usage/aiusagelog/{row.pk}/change/").content.decode())
-    texts.append(_log_text(all_logs))
+    texts.append(_log_text(caplog))
     for number, text in enumerate(texts):
         assert_no_canary(text, f"output #{number}")
     assert AIUsageLog.objects.filter(user=user_a).count() == 9
