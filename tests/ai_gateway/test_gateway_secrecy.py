@@ -22,7 +22,7 @@ def test_the_key_is_in_no_response_row_log_or_admin_page(
     configure: Any,
     emulator: Any,
     or_account: Any,
-    all_logs: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture,
     admin_user: Any,
 ) -> None:
     caplog.set_level(logging.DEBUG)
