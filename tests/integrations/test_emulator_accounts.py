@@ -22,21 +22,6 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
-
-
-@pytest.fixture
-def account(emu: Emulator) -> Account:
-    return emu.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
-
-
-@pytest.fixture
 def key(emu: Emulator, account: Account) -> str:
     return emu.add_key(account, name="app")
 

@@ -13,23 +13,12 @@ import pytest
 from apps.integrations.openrouter.emulator import Emulator
 
 from .test_emulator_helpers import (
-    FakeClock,
     chat_body,
     client,
     expected_cost,
     json_decimal,
     key_usage,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
 
 
 @pytest.fixture

@@ -12,17 +12,7 @@ import pytest
 
 from apps.integrations.openrouter.emulator import Account, Emulator
 
-from .test_emulator_helpers import FakeClock, chat_body, client, key_usage, sse_data, sse_events
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
+from .test_emulator_helpers import chat_body, client, key_usage, sse_data, sse_events
 
 
 @pytest.fixture

@@ -15,11 +15,6 @@ from .test_emulator_helpers import FakeClock, chat_body, client, json_decimal
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def emu(clock: FakeClock) -> Emulator:
     return Emulator(clock=clock, generation_delay_seconds=2.0)
 

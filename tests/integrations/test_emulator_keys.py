@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,21 +15,6 @@ from .test_emulator_helpers import (
     chat_body,
     client,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
-
-
-@pytest.fixture
-def account(emu: Emulator) -> Account:
-    return emu.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from apps.integrations.openrouter.emulator import Emulator
 
 from .test_emulator_helpers import (
-    FakeClock,
     chat_body,
     client,
     example,
@@ -18,16 +17,6 @@ from .test_emulator_helpers import (
     json_decimal,
     key_usage,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
 
 
 @pytest.fixture

@@ -38,16 +38,6 @@ KEY_OBJECT_NULLABLE = {
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
-
-
-@pytest.fixture
 def keys(emu: Emulator) -> dict[str, str]:
     account = emu.add_account(credits=Decimal(150), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
     return {

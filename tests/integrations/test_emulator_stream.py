@@ -22,16 +22,6 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
-
-
-@pytest.fixture
 def key(emu: Emulator) -> str:
     return emu.add_key(emu.add_account(credits=Decimal(100)), name="app")
 
