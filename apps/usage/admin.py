@@ -11,35 +11,9 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import AIUsageLog
+from .models import PUBLIC_FIELDS, AIUsageLog
 
-CSV_FIELDS = [
-    "created_at",
-    "completed_at",
-    "user_id",
-    "request_id",
-    "generation_id",
-    "source",
-    "provider",
-    "model",
-    "use_case",
-    "status",
-    "error_code",
-    "prompt_tokens",
-    "completion_tokens",
-    "reasoning_tokens",
-    "cached_tokens",
-    "total_tokens",
-    "cost_usd",
-    "fx_rate",
-    "cost_sek",
-    "cost_source",
-    "attempts",
-    "is_fallback",
-    "latency_ms",
-    "streamed",
-    "activity_date",
-]
+CSV_FIELDS = ["user_id", *PUBLIC_FIELDS]
 
 
 class _Echo:

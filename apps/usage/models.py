@@ -101,3 +101,33 @@ class AIUsageLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.use_case} {self.model} {self.status}"
+
+
+# The ledger's columns as partners and staff see them (API and CSV export), in reading order.
+# Never the owner's details beyond an id, never anything secret.
+PUBLIC_FIELDS: tuple[str, ...] = (
+    "request_id",
+    "generation_id",
+    "created_at",
+    "completed_at",
+    "source",
+    "provider",
+    "model",
+    "use_case",
+    "status",
+    "error_code",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "total_tokens",
+    "cost_usd",
+    "cost_sek",
+    "fx_rate",
+    "cost_source",
+    "attempts",
+    "is_fallback",
+    "latency_ms",
+    "streamed",
+    "activity_date",
+)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.integrations.models import Provider, UseCase
-from apps.usage.models import AIUsageLog, UsageSource, UsageStatus
+from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, UsageSource, UsageStatus
 
 MAX_RANGE_DAYS = 366
 
@@ -15,33 +15,7 @@ MAX_RANGE_DAYS = 366
 class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
     class Meta:
         model = AIUsageLog
-        fields = [
-            "id",
-            "request_id",
-            "generation_id",
-            "created_at",
-            "completed_at",
-            "source",
-            "provider",
-            "model",
-            "use_case",
-            "status",
-            "error_code",
-            "prompt_tokens",
-            "completion_tokens",
-            "reasoning_tokens",
-            "cached_tokens",
-            "total_tokens",
-            "cost_usd",
-            "cost_sek",
-            "fx_rate",
-            "cost_source",
-            "attempts",
-            "is_fallback",
-            "latency_ms",
-            "streamed",
-            "activity_date",
-        ]
+        fields = ["id", *PUBLIC_FIELDS]
         read_only_fields = fields
 
 
