@@ -11,9 +11,30 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+
+
+def _count(key: str, *, ttl: int) -> int:
+    """Add one to ``key``'s counter and return it; the counter expires ``ttl`` seconds after its
+    first increment. On Redis this is one pipelined round trip (INCR + EXPIRE NX); Django's own
+    ``incr`` checks existence first, which would double it."""
+    backend = caches["default"]  # the backend itself: ``cache`` is a proxy isinstance cannot see through
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, ttl, nx=True)
+        return int(pipe.execute()[0])
+    cache.add(key, 0, timeout=ttl)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # evicted between add and incr: start again
+        cache.set(key, 1, timeout=ttl)
+        return 1
 
 
 class FixedWindowMixin:
@@ -32,12 +53,7 @@ class FixedWindowMixin:
         now = time.time()
         window = int(now // self.duration)
         key = f"throttle:{self.key}:{window}"
-        cache.add(key, 0, timeout=self.duration + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr: start the window again
-            cache.set(key, 1, timeout=self.duration + 1)
-            count = 1
+        count = _count(key, ttl=self.duration + 1)
         if count > self.num_requests:
             self.wait_seconds = (window + 1) * self.duration - now
             return False
