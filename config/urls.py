@@ -22,3 +22,6 @@ urlpatterns = [
     path("dashboard/ai/", include("apps.ai_gateway.urls")),
     path("dashboard/settings/", include("apps.roi.urls")),
 ]
+
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"

@@ -183,6 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # the API speaks JSON only
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -209,7 +210,12 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],
-    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.add_common_error_responses",
+    ],
+    # Provider appears in several serializers; one name for it keeps the schema free of warnings.
+    "ENUM_NAME_OVERRIDES": {"ProviderEnum": "apps.integrations.models.Provider"},
 }
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -243,10 +249,4 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
-}
-
-# integrations.Provider appears as `ai_provider` (settings) and `provider` (usage): one enum name.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"],  # type: ignore[dict-item]
-    "ProviderEnum": "apps.integrations.models.Provider",
 }

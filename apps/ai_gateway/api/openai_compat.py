@@ -26,6 +26,7 @@ from apps.ai_gateway.idempotency import idempotency_begin, idempotency_finish, r
 from apps.ai_gateway.services import Completion, complete
 from apps.ai_gateway.streaming import GatewayStream, chunk_to_openai, usage_to_openai
 from apps.core.api.exceptions import error_body
+from apps.core.api.schema import AI_CALL, error_responses
 from apps.core.api.throttling import ScopedThrottle
 from apps.integrations.models import UseCase
 
@@ -99,14 +100,7 @@ class ChatCompletionsView(APIView):
             ),
         ],
         request=OpenApiTypes.OBJECT,
-        responses={
-            200: OpenApiTypes.OBJECT,
-            400: OpenApiTypes.OBJECT,
-            402: OpenApiTypes.OBJECT,
-            429: OpenApiTypes.OBJECT,
-            502: OpenApiTypes.OBJECT,
-            503: OpenApiTypes.OBJECT,
-        },
+        responses={200: OpenApiTypes.OBJECT, **error_responses(*AI_CALL, 422)},
     )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         body = request.data

@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.ai_gateway import features
+from apps.core.api.schema import AI_CALL, error_responses
 from apps.core.api.throttling import ScopedThrottle
 
 from . import serializers as s
 
-_ERRORS = {400: None, 402: None, 403: None, 429: None, 502: None, 503: None, 504: None}
+_ERRORS = error_responses(*AI_CALL)
 
 
 def _usage(result: features.FeatureResult) -> dict[str, Any]:

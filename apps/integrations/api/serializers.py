@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.schema import ErrorSerializer  # noqa: F401 (re-exported for the views)
 from apps.integrations.connection import CheckOutcome
 from apps.integrations.models import CreditSource, KeySlot, KeyStatus, Provider
 from apps.integrations.validators import (
@@ -310,18 +311,3 @@ class ActivityRowSerializer(serializers.Serializer[Any]):
 
 class ActivityListResponseSerializer(PageMetaSerializer):
     results = ActivityRowSerializer(many=True)
-
-
-class ErrorDetailSerializer(serializers.Serializer[Any]):
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-# "fields" cannot be a class attribute (it is the serializer's own field map), so it is declared here.
-ErrorDetailSerializer._declared_fields["fields"] = serializers.DictField(
-    required=False, help_text="Per-field messages for invalid input."
-)
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    error = ErrorDetailSerializer()
