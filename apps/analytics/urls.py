@@ -7,4 +7,5 @@ app_name = "analytics"
 urlpatterns = [
     path("openrouter/", views.openrouter, name="openrouter"),
     path("analytics/", views.index, name="index"),
+    path("analytics/overview/", views.overview_card, name="overview"),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from apps.integrations.models import Provider, UseCase
-from apps.usage.selectors import UsageSummary, usage_summary
+from apps.usage.selectors import UsageSummary, usage_recent, usage_summary
 
 MAX_DAYS = 366
 
@@ -68,6 +68,21 @@ def _dashboard(request: HttpRequest, *, template: str, provider: str | None) -> 
             "summary": summary,
             "charts": _chart_data(summary),
             "use_case_labels": dict(UseCase.choices),
+        },
+    )
+
+
+@require_GET
+def overview_card(request: HttpRequest) -> HttpResponse:
+    """This month's headline numbers and the latest calls, for the landing page (loaded by htmx)."""
+    today = dt.datetime.now(dt.UTC).date()
+    summary = usage_summary(user=request.user, start=today.replace(day=1), end=today)
+    return render(
+        request,
+        "analytics/_overview.html",
+        {
+            "summary": summary,
+            "recent": usage_recent(user=request.user, limit=5),
         },
     )
 

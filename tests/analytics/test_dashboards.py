@@ -73,3 +73,17 @@ def test_bad_period_falls_back_to_this_month(page_a: Any, user_a: Any) -> None:
     response = page_a.get("/dashboard/analytics/?start=2026-12-31&end=2020-01-01")
     assert response.status_code == 200
     assert 'id="total-calls">1<' in response.content.decode()
+
+
+def test_overview_card_shows_this_months_figures_for_me_only(page_a: Any, user_a: Any, user_b: Any) -> None:
+    _row(user_a, "0.1")
+    _row(user_b, "50")
+    html = page_a.get("/dashboard/analytics/overview/").content.decode()
+    assert "1,00\u00a0kr" in html  # 0.1 USD x 10 in the test rows
+    assert "500" not in html
+    assert html.count("<tr>") == 1
+
+
+def test_landing_page_loads_the_overview(page_a: Any) -> None:
+    html = page_a.get("/dashboard/").content.decode()
+    assert 'hx-get="/dashboard/analytics/overview/"' in html
