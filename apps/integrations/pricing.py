@@ -1,52 +1,25 @@
-"""Model prices from OpenRouter's public catalogue, cached process-wide for an hour.
+"""Model prices from OpenRouter's public catalogue, for computing a cost a response did not carry.
 
-The catalogue is public and the same for every tenant, so it is fetched without a key and
-shared. Used to compute a cost when a response carried none (``cost_source = computed``).
+The catalogue comes from :func:`.account.account_models_get` (shared by every tenant, cached for
+an hour, the last known copy served when OpenRouter is unreachable). Used by the ledger when a
+cost must be computed (``cost_source = computed``) or estimated.
 """
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
 
-from django.core.cache import cache
-
-from .clients import openrouter_client
-from .openrouter import OpenRouterError, Pricing
-
-logger = logging.getLogger(__name__)
-
-CATALOGUE_CACHE_KEY = "openrouter:catalogue-prices:v1"
-CATALOGUE_TTL_SECONDS = 60 * 60
-
-
-def _catalogue_prices() -> dict[str, dict[str, str]]:
-    cached = cache.get(CATALOGUE_CACHE_KEY)
-    if cached is not None:
-        return dict(cached)
-    with openrouter_client("", deadline=15) as client:
-        models = client.models(output_modalities="all").data
-    prices: dict[str, dict[str, str]] = {}
-    for model in models:
-        serialised = {k: str(v) for k, v in model.pricing.model_dump().items() if isinstance(v, Decimal)}
-        prices[model.id] = serialised
-        if model.canonical_slug:
-            prices.setdefault(model.canonical_slug, serialised)
-    cache.set(CATALOGUE_CACHE_KEY, prices, CATALOGUE_TTL_SECONDS)
-    return prices
+from .account import account_models_get
+from .openrouter import Pricing
 
 
 def model_pricing(model_id: str) -> Pricing | None:
-    """The catalogue price of ``model_id`` (USD per token), or None when unknown or unreachable."""
-    try:
-        prices = _catalogue_prices()
-    except OpenRouterError as exc:
-        logger.warning("model catalogue unavailable: %s", exc.code)
-        return None
-    entry = prices.get(model_id)
-    if entry is None and model_id.endswith(":free"):
-        return Pricing()
-    return Pricing.model_validate(entry) if entry is not None else None
+    """The catalogue price of ``model_id`` (USD per token), or None when it is not known."""
+    catalogue = account_models_get().value
+    model = catalogue.get(model_id) if catalogue is not None else None
+    if model is not None:
+        return model.pricing
+    return Pricing() if model_id.endswith(":free") else None  # free variants cost nothing
 
 
 def cost_from_prices(

@@ -34,7 +34,8 @@ def usage_cost_settle(*, log_id: int) -> CostSource | None:
     Idempotent (a settled row is left alone). Returns the cost source written, if any.
     """
     log = AIUsageLog.objects.select_related("user").filter(pk=log_id).first()
-    if log is None or log.cost_source in (CostSource.PROVIDER_REPORTED, CostSource.GENERATION_LOOKUP):
+    settled = (CostSource.PROVIDER_REPORTED, CostSource.GENERATION_LOOKUP, CostSource.COMPUTED)
+    if log is None or (log.cost_usd is not None and log.cost_source in settled):
         return None
     if log.generation_id:
         try:
@@ -60,7 +61,11 @@ def usage_cost_settle(*, log_id: int) -> CostSource | None:
         completion_tokens=log.completion_tokens,
         cached_tokens=log.cached_tokens,
     )
-    if computed is not None and (log.prompt_tokens or log.completion_tokens):
-        usage_set_cost(log_id=log.pk, cost_usd=computed, cost_source=CostSource.COMPUTED)
+    has_tokens = bool(log.prompt_tokens or log.completion_tokens)
+    if (
+        computed is not None
+        and has_tokens
+        and usage_set_cost(log_id=log.pk, cost_usd=computed, cost_source=CostSource.COMPUTED)
+    ):
         return CostSource.COMPUTED
     return None

@@ -110,3 +110,41 @@ def test_50_concurrent_calls_give_50_rows_that_sum_to_the_emulators_ledger(
     assert sum(r.completion_tokens for r in rows) == sum(g.completion_tokens for g in generations)
     assert {r.generation_id for r in rows} == {g.id for g in generations}
     assert connection.vendor == "postgresql"
+
+
+def test_a_cost_the_provider_never_reports_is_computed_from_catalogue_prices(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    from apps.usage.reconcile import usage_cost_settle
+    from apps.usage.services import TokenCounts, usage_finish
+
+    row = usage_start(
+        user=user_a, use_case="chat", model="openai/gpt-4o-mini", provider="openrouter", streamed=False
+    )
+    usage_finish(
+        log=row,
+        status="success",
+        tokens=TokenCounts(prompt=23, completion=9),
+        generation_id="gen-1787412283-unknownToTheEmulat0r",
+    )
+    assert usage_cost_settle(log_id=row.pk) == CostSource.COMPUTED
+    row.refresh_from_db()
+    assert (row.cost_usd, row.cost_source) == (Decimal("0.00000885"), "computed")
+    lookups = [r for r in emulator.requests if r.path == "/generation"]
+    assert len(lookups) > 1  # the not-yet-available 404 was retried before giving up
+    requests_before = len(emulator.requests)
+    assert usage_cost_settle(log_id=row.pk) is None  # settled: a second run does nothing at all
+    assert len(emulator.requests) == requests_before
+
+
+def test_a_row_without_tokens_or_price_stays_unpriced(user_a: Any, configured_a: Any, emulator: Any) -> None:
+    from apps.usage.reconcile import usage_cost_settle
+    from apps.usage.services import usage_finish
+
+    row = usage_start(
+        user=user_a, use_case="chat", model="acme/unknown", provider="openrouter", streamed=False
+    )
+    usage_finish(log=row, status="success")
+    assert usage_cost_settle(log_id=row.pk) is None
+    row.refresh_from_db()
+    assert (row.cost_usd, row.cost_source) == (None, "unpriced")

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from apps.integrations.pricing import cost_from_prices, model_pricing
+
+pytestmark = pytest.mark.django_db
+
+
+def test_costs_are_computed_exactly_from_the_catalogue(emulator: Any) -> None:
+    # chat_completion.json: gpt-4o-mini, 23 prompt + 9 completion tokens = $0.00000885
+    assert cost_from_prices(model_id="openai/gpt-4o-mini", prompt_tokens=23, completion_tokens=9) == Decimal(
+        "0.00000885"
+    )
+    assert (
+        cost_from_prices(model_id="openai/gpt-oss-120b:free", prompt_tokens=500, completion_tokens=500) == 0
+    )
+
+
+def test_unknown_models_have_no_price_never_zero(emulator: Any) -> None:
+    assert model_pricing("acme/unknown-model") is None
+    assert cost_from_prices(model_id="acme/unknown-model", prompt_tokens=10, completion_tokens=10) is None
+
+
+def test_the_catalogue_is_fetched_once_and_shared(emulator: Any) -> None:
+    model_pricing("openai/gpt-4o-mini")
+    model_pricing("anthropic/claude-haiku-4.5")
+    assert len([r for r in emulator.requests if r.path == "/models"]) == 1
+
+
+def test_a_known_price_survives_an_outage(emulator: Any) -> None:
+    import time_machine
+
+    with time_machine.travel("2026-11-26 10:00:00Z", tick=False):
+        assert model_pricing("openai/gpt-4o-mini") is not None
+    emulator.inject("status", status=503, times=20, path="/models")
+    with time_machine.travel("2026-11-26 12:00:00Z", tick=False):
+        assert model_pricing("openai/gpt-4o-mini") is not None  # the last known catalogue
