@@ -233,3 +233,15 @@ def test_management_command_serves_the_demo_tenant_without_a_database() -> None:
     assert key.status_code == 200
     assert key.json()["data"]["creator_user_id"] == DEMO.user_id
     assert ledger.json()["requests"] == 1
+
+
+def test_the_emulator_runs_without_importing_the_client() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import apps.integrations.openrouter.emulator;"
+        "print('apps.integrations.openrouter.client' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "False"
