@@ -58,10 +58,6 @@ class GatewayStream:
     def content(self) -> str:
         return self._upstream.content
 
-    @property
-    def generation_id(self) -> str | None:
-        return self._upstream.generation_id
-
     def close(self) -> None:
         """The caller went away: cancel upstream and record what is known."""
         self._events.close()

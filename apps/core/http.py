@@ -155,7 +155,7 @@ def _translate(exc: httpx.HTTPError) -> OutboundHTTPError:
 def send(http: httpx.Client, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
     """Send ``request``; transport failures raise :class:`OutboundHTTPError`, never httpx errors.
 
-    With ``stream=True`` the body is not read; iterate it with :func:`iter_lines` and close it.
+    With ``stream=True`` the body is not read; iterate it with :func:`iter_text` and close it.
     """
     if origin_of(str(request.url)) != origin_of(str(http.base_url)):
         raise OutboundHTTPError(FailureKind.INVALID_URL, "request leaves the configured origin")
@@ -173,14 +173,6 @@ def read(response: httpx.Response) -> bytes:
     """Read a streamed response's body, translating transport failures."""
     try:
         return response.read()
-    except httpx.HTTPError as exc:
-        raise _translate(exc) from None
-
-
-def iter_lines(response: httpx.Response) -> Iterator[str]:
-    """Iterate a streamed response's lines, translating transport failures."""
-    try:
-        yield from response.iter_lines()
     except httpx.HTTPError as exc:
         raise _translate(exc) from None
 

@@ -16,15 +16,6 @@ USD_PLACES = Decimal("0.000000001")  # OpenRouter bills in fractions of a cent.
 SEK_PLACES = Decimal("1e-18")
 
 
-def to_decimal(value: Decimal | int | str | None) -> Decimal:
-    """Decimal from an exact representation. Floats are refused: they cannot carry money."""
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, float):
-        raise TypeError("money must not be a float")
-    return Decimal(value)
-
-
 _RATE_TTL_SECONDS = 60.0
 _rates: dict[dt.date, tuple[float, Decimal]] = {}
 

@@ -140,8 +140,18 @@ def test_idempotency_keys_are_per_user(
 def test_a_retryable_failure_is_not_replayed(token_a: str, configured_a: Any, emulator: Any) -> None:
     emulator.inject("rate_limit", times=4)
     client = APIClient()
-    assert _post(client, token_a, BODY, **{"Idempotency-Key": "again"}).status_code == 429
-    assert _post(client, token_a, BODY, **{"Idempotency-Key": "again"}).status_code == 200
+    limited = _post(client, token_a, BODY, **{"Idempotency-Key": "again"})
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    retried = _post(client, token_a, BODY, **{"Idempotency-Key": "again"})
+    assert retried.status_code == 200
+    assert "Idempotent-Replayed" not in retried
+    assert retried.json()["choices"][0]["message"]["content"]
+    assert list(AIUsageLog.objects.order_by("id").values_list("status", flat=True)) == [
+        "rate_limited",
+        "success",
+    ]
+    assert len(chat_requests(emulator)) == 5  # 4 rate-limited attempts, then the retry's one
 
 
 def test_unknown_use_case_and_hostile_fields_are_400(token_a: str, configured_a: Any, emulator: Any) -> None:

@@ -6,6 +6,7 @@ demo-data command refer to them as ``DEMO.inference_key`` and so on.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,10 +28,15 @@ class DemoKeys:
     history_days: int
 
 
+def _demo_key(role: str) -> str:
+    """A key in OpenRouter's format, derived from a public phrase: plainly not a real credential."""
+    return "sk-or-v1-" + hashlib.sha256(f"openrouter-emulator-demo:{role}".encode()).hexdigest()
+
+
 DEMO = DemoKeys(
-    inference_key="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",
-    management_key="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",
-    system_key="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",
+    inference_key=_demo_key("inference"),
+    management_key=_demo_key("management"),
+    system_key=_demo_key("system"),
     user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE",
     system_user_id="user_3aS9yRz8MnOqWc4LeXgU2iHdKtF",
     credits=Decimal(25),
