@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -68,3 +69,16 @@ def thousands(value: Any) -> str:
     if value in (None, ""):
         return "—"
     return number_format(value, 0, use_l10n=True, force_grouping=True)
+
+
+_WINDOWS = {
+    "daily": gettext_lazy("daily"),
+    "weekly": gettext_lazy("weekly"),
+    "monthly": gettext_lazy("monthly"),
+}
+
+
+@register.filter
+def reset_window(value: Any) -> str:
+    """OpenRouter's limit window (``daily``/``weekly``/``monthly``) in the reader's language."""
+    return str(_WINDOWS.get(str(value), value or ""))
