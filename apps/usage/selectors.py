@@ -10,6 +10,8 @@ from typing import Any
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
+from apps.integrations.models import Provider
+
 from .models import AIUsageLog, UsageStatus
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=30, decimal_places=18))
@@ -102,3 +104,78 @@ def usage_summary(*, user: Any, start: dt.date, end: dt.date, provider: str | No
     return UsageSummary(
         start=start, end=end, totals=totals, by_model=by_model, by_use_case=by_use_case, by_day=by_day
     )
+
+
+# --- AI cost reads for ROI (engineer roi) -------------------------------------------------------
+# ROI counts every ledger row's ``cost_sek`` (all providers; OpenRouter also on its own) by the UTC
+# day of ``created_at``. NULL costs are unknown, not zero: they are counted as ``unpriced``.
+# Keep these signatures stable: their bodies may move to the daily rollups.
+
+
+@dataclass(frozen=True)
+class DayCost:
+    total_sek: Decimal = Decimal(0)
+    openrouter_sek: Decimal = Decimal(0)
+    unpriced: int = 0
+
+
+@dataclass(frozen=True)
+class UseCaseCost:
+    use_case: str
+    total_sek: Decimal
+    calls: int
+    unpriced: int
+
+
+_COST_AGGREGATES = {
+    "unpriced": Count("id", filter=Q(cost_sek__isnull=True) & ~Q(status=UsageStatus.PENDING)),
+    "total_sek": Coalesce(Sum("cost_sek"), ZERO),
+    "openrouter_sek": Coalesce(Sum("cost_sek", filter=Q(provider=Provider.OPENROUTER)), ZERO),
+}
+
+
+def _period_rows(*, user: Any, period: Any) -> QuerySet[AIUsageLog]:
+    return AIUsageLog.objects.for_user(user).filter(
+        created_at__gte=period.start_at, created_at__lt=period.end_before
+    )
+
+
+def usage_cost_by_day(*, user: Any, period: Any) -> dict[dt.date, DayCost]:
+    """AI cost in SEK per UTC day of ``period`` (an ``apps.core.periods.Period``); days without rows are absent.
+
+    One aggregate query; sums are exact Decimals.
+    """
+    # Any: the stubs cannot follow annotations passed as **kwargs.
+    rows: Any = (
+        _period_rows(user=user, period=period)
+        .annotate(day=TruncDate("created_at", tzinfo=dt.UTC))
+        .values("day")
+        .annotate(**_COST_AGGREGATES)
+        .order_by("day")
+    )
+    return {
+        row["day"]: DayCost(
+            total_sek=row["total_sek"], openrouter_sek=row["openrouter_sek"], unpriced=row["unpriced"]
+        )
+        for row in rows
+    }
+
+
+def usage_cost_by_use_case(*, user: Any, period: Any) -> list[UseCaseCost]:
+    """AI cost in SEK per use case over ``period``, most expensive first. One aggregate query."""
+    rows: Any = (
+        _period_rows(user=user, period=period)
+        .values("use_case")
+        .annotate(calls=Count("id"), **_COST_AGGREGATES)
+        .order_by("use_case")
+    )
+    costs = [
+        UseCaseCost(
+            use_case=row["use_case"], total_sek=row["total_sek"], calls=row["calls"], unpriced=row["unpriced"]
+        )
+        for row in rows
+    ]
+    return sorted(costs, key=lambda cost: -cost.total_sek)
+
+
+# --- end of AI cost reads for ROI -------------------------------------------------------------
