@@ -30,6 +30,17 @@ class BookingFactory(factory.django.DjangoModelFactory):
     value_sek = Decimal("1250.00")
     external_id = factory.Sequence(lambda n: f"ext-{n}")
 
+    @classmethod
+    def _create(cls, model_class: type[Booking], *args: object, **kwargs: object) -> Booking:
+        # Like every booking write, keep the daily rollup the report reads.
+        from apps.roi.rollups import booking_write
+
+        user = kwargs["user"]
+        with booking_write(user_id=user.pk) as touched:  # type: ignore[attr-defined]
+            booking = super()._create(model_class, *args, **kwargs)
+            touched.add(booking.date)
+        return booking
+
 
 class ROISettingsFactory(factory.django.DjangoModelFactory):
     class Meta:

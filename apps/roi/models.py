@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import UserOwnedModel
+from apps.core.models import UserOwnedManager, UserOwnedModel
 
 # Amounts above these are typing mistakes, not businesses: refused with a clear message.
 MAX_MONTHLY_COST_SEK = Decimal("10000000")
@@ -85,3 +87,28 @@ class Booking(UserOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.date} {self.value_sek} SEK"
+
+
+class BookingDay(models.Model):
+    """Bookings summed per (user, date): derived data the report reads instead of every booking.
+
+    ``apps.roi.rollups`` keeps it equal to the bookings in the same transaction as every booking
+    write; ``rebuild_roi_rollups`` recomputes it. Days without bookings have no row.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    bookings = models.PositiveIntegerField()
+    revenue_sek = models.DecimalField(max_digits=20, decimal_places=2)
+
+    objects: UserOwnedManager[Any] = UserOwnedManager()
+
+    class Meta:
+        verbose_name = _("bookings per day")
+        verbose_name_plural = _("bookings per day")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date"], name="bookingday_one_per_user_and_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.bookings} bookings"

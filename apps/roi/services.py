@@ -14,6 +14,7 @@ from apps.core.models import AuditAction
 from apps.core.services import audit_record
 
 from .models import Booking, ROISettings
+from .rollups import booking_write
 
 SETTINGS_FIELDS = (
     "telephony_sek",
@@ -65,9 +66,33 @@ def _plain(value: Any) -> str | None:
 def booking_create(
     *, user: Any, date: dt.date, value_sek: Decimal, description: str = "", external_id: str | None = None
 ) -> Booking:
-    return Booking.objects.create(
-        user=user, date=date, value_sek=value_sek, description=description, external_id=external_id or None
-    )
+    with booking_write(user_id=user.pk) as touched:
+        booking = Booking.objects.create(
+            user=user,
+            date=date,
+            value_sek=value_sek,
+            description=description,
+            external_id=external_id or None,
+        )
+        touched.add(date)
+    return booking
+
+
+def booking_update(*, booking: Booking, values: dict[str, Any]) -> Booking:
+    """Change a booking the caller already holds (scoped); ``values`` are validated fields."""
+    with booking_write(user_id=booking.user_id) as touched:
+        touched.add(booking.date)
+        for name, value in values.items():
+            setattr(booking, name, value)
+        booking.save()
+        touched.add(booking.date)
+    return booking
+
+
+def booking_delete(*, booking: Booking) -> None:
+    with booking_write(user_id=booking.user_id) as touched:
+        touched.add(booking.date)
+        booking.delete()
 
 
 class PushOutcome(models.TextChoices):
@@ -95,28 +120,33 @@ def booking_upsert(
 def bookings_upsert_many(*, user: Any, items: list[dict[str, Any]]) -> list[tuple[PushOutcome, Booking]]:
     """Upsert validated bookings by external id (unique within ``items``), in one transaction.
 
-    Items without an external id are always created. Three queries for any number of items: the
-    existing rows, one bulk insert, one bulk update. A concurrent push of the same new external id
-    raises ``IntegrityError`` (the API answers 409; the retry is then an update).
+    Items without an external id are always created. A fixed number of queries for any number of
+    items: the tenant lock, the existing rows, one bulk insert, one bulk update and the rollup of
+    the touched dates. Pushes for one tenant run one after another (the lock), so a concurrent
+    push of the same new external id becomes an update rather than a conflict.
     """
-    ids = [item["external_id"] for item in items if item.get("external_id")]
-    existing = {b.external_id: b for b in Booking.objects.for_user(user).filter(external_id__in=ids)}
-    results: list[tuple[PushOutcome, Booking]] = []
-    to_create: list[Booking] = []
-    to_update: list[Booking] = []
-    for item in items:
-        booking = existing.get(item.get("external_id") or "")
-        if booking is None:
-            booking = Booking(user=user, external_id=item.get("external_id") or None)
-            _assign(booking, item)
-            to_create.append(booking)
-            results.append((PushOutcome.CREATED, booking))
-        elif _assign(booking, item):
-            to_update.append(booking)
-            results.append((PushOutcome.UPDATED, booking))
-        else:
-            results.append((PushOutcome.UNCHANGED, booking))
-    with transaction.atomic():
+    with booking_write(user_id=user.pk) as touched:
+        ids = [item["external_id"] for item in items if item.get("external_id")]
+        existing = {b.external_id: b for b in Booking.objects.for_user(user).filter(external_id__in=ids)}
+        results: list[tuple[PushOutcome, Booking]] = []
+        to_create: list[Booking] = []
+        to_update: list[Booking] = []
+        for item in items:
+            booking = existing.get(item.get("external_id") or "")
+            if booking is None:
+                booking = Booking(user=user, external_id=item.get("external_id") or None)
+                _assign(booking, item)
+                to_create.append(booking)
+                results.append((PushOutcome.CREATED, booking))
+                touched.add(booking.date)
+                continue
+            touched.add(booking.date)
+            if _assign(booking, item):
+                to_update.append(booking)
+                results.append((PushOutcome.UPDATED, booking))
+                touched.add(booking.date)
+            else:
+                results.append((PushOutcome.UNCHANGED, booking))
         Booking.objects.bulk_create(to_create, batch_size=1000)
         Booking.objects.bulk_update(to_update, [*BOOKING_FIELDS, "updated_at"], batch_size=1000)
     return results

@@ -10,6 +10,7 @@ from apps.core.api.periods import PeriodQuerySerializer
 from apps.core.periods import MAX_DATE, MIN_DATE
 from apps.roi.models import MAX_BOOKING_SEK, Booking, ROISettings
 from apps.roi.selectors import MAX_REPORT_DAYS
+from apps.roi.services import booking_create, booking_update
 
 MAX_BULK_ITEMS = 1000
 
@@ -30,6 +31,13 @@ class BookingSerializer(serializers.ModelSerializer[Booking]):
 
     def validate_date(self, value: Any) -> Any:
         return _check_date(value)
+
+    def create(self, validated_data: dict[str, Any]) -> Booking:
+        return booking_create(**validated_data)
+
+    def update(self, instance: Booking, validated_data: dict[str, Any]) -> Booking:
+        validated_data.pop("user", None)
+        return booking_update(booking=instance, values=validated_data)
 
     def validate_external_id(self, value: str | None) -> str | None:
         value = (value or "").strip() or None

@@ -20,7 +20,7 @@ from apps.core.api.viewsets import ScopedModelViewSet
 from apps.roi.export import HEADERS, roi_csv_lines
 from apps.roi.models import Booking
 from apps.roi.selectors import roi_days, roi_report_build, roi_settings_get
-from apps.roi.services import PushOutcome, bookings_upsert_many, roi_settings_update
+from apps.roi.services import PushOutcome, booking_delete, bookings_upsert_many, roi_settings_update
 
 from .serializers import (
     BookingBulkItemSerializer,
@@ -63,6 +63,9 @@ class BookingViewSet(ScopedModelViewSet):
         if params.validated_data.get("end"):
             rows = rows.filter(date__lte=params.validated_data["end"])
         return rows
+
+    def perform_destroy(self, instance: Booking) -> None:
+        booking_delete(booking=instance)
 
     @extend_schema(
         tags=["roi"],
