@@ -68,7 +68,7 @@ def _digits(amount: Decimal, language: str | None) -> str:
     decimal_mark, thousands, _ = _separators(language)
     text = f"{abs(amount):f}"
     whole, _dot, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -23,7 +23,10 @@ def _render(source: str, **context: object) -> str:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("sv", f"$0|$0,000031|$4{NB}033,50|-$1,50|—|0{NB}kr|0,021{NB}kr|4{NB}033,00{NB}kr|12{NB}345|12,5{NB}%|—"),
+        (
+            "sv",
+            f"$0|$0,000031|$4{NB}033,50|-$1,50|—|0{NB}kr|0,021{NB}kr|4{NB}033,00{NB}kr|12{NB}345|12,5{NB}%|—",
+        ),
         ("en", f"$0|$0.000031|$4,033.50|-$1.50|—|0{NB}kr|0.021{NB}kr|4,033.00{NB}kr|12,345|12.5%|—"),
     ],
 )
