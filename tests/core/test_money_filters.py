@@ -85,3 +85,12 @@ def test_every_template_using_a_number_filter_loads_core_money() -> None:
         if used.search(text) and "money" not in loads:
             offenders.append(str(path))
     assert offenders == []
+
+
+def test_pages_with_charts_or_chat_load_the_js_formatter_first() -> None:
+    pages = [p for p in _templates() if "js/charts.js" in p.read_text() or "js/chat.js" in p.read_text()]
+    assert len(pages) >= 2
+    for path in pages:
+        text = path.read_text()
+        user = min(i for i in (text.find("js/charts.js"), text.find("js/chat.js")) if i >= 0)
+        assert 0 <= text.find("js/money.js") < user, path
