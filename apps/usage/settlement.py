@@ -52,8 +52,13 @@ def _generation_of(log: AIUsageLog) -> Generation | None:
             return None
 
 
-def tokens_of_generation(generation: Generation) -> TokenCounts:
-    """The tokens ``/generation`` reports: prompt and completion, native reasoning and cached."""
+def tokens_of_generation(generation: Generation) -> TokenCounts | None:
+    """The tokens ``/generation`` reports: prompt and completion, native reasoning and cached.
+
+    None when it reports no token counts at all: the row keeps its own rather than zeros.
+    """
+    if generation.tokens_prompt is None and generation.tokens_completion is None:
+        return None
     return TokenCounts(
         prompt=generation.tokens_prompt or 0,
         completion=generation.tokens_completion or 0,

@@ -10,8 +10,10 @@ import pytest
 
 from apps.ai_gateway.services import Completion, complete
 from apps.ai_gateway.streaming import GatewayStream
+from apps.integrations.openrouter import Generation
 from apps.usage.models import AIUsageLog
-from apps.usage.settlement import usage_cost_settle
+from apps.usage.services import TokenCounts
+from apps.usage.settlement import tokens_of_generation, usage_cost_settle
 from tests.ai_gateway.conftest import HELLO
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +96,15 @@ def test_settling_twice_changes_nothing_and_asks_nothing(
 
 def test_a_missing_row_settles_nothing(db: Any) -> None:
     assert usage_cost_settle(log_id=999_999) is None
+
+
+def test_generation_tokens_replace_the_rows_and_are_kept_when_it_reports_none() -> None:
+    reported = Generation(
+        id="gen-1",
+        tokens_prompt=40,
+        tokens_completion=12,
+        native_tokens_reasoning=5,
+        native_tokens_cached=8,
+    )
+    assert tokens_of_generation(reported) == TokenCounts(prompt=40, completion=12, reasoning=5, cached=8)
+    assert tokens_of_generation(Generation(id="gen-2", total_cost=Decimal("0.1"))) is None
