@@ -7,8 +7,8 @@ import time
 from django.db import transaction
 
 from apps.integrations.openrouter import Usage
-from apps.usage.cost import cost_at_call
-from apps.usage.models import AIUsageLog, CostSource, UsageStatus
+from apps.usage.cost import cost_at_call, cost_is_settled
+from apps.usage.models import AIUsageLog, UsageStatus
 from apps.usage.services import TokenCounts, usage_finish
 
 from . import errors
@@ -69,7 +69,7 @@ def record_success(
         error_code=error_code,
         error_message=error_message,
     )
-    if cost.source in (CostSource.ESTIMATED, CostSource.UNPRICED) and generation_id:
+    if generation_id and not cost_is_settled(usd=cost.usd, source=cost.source):
         _settle_later(log)
     return log
 
