@@ -6,8 +6,8 @@
   const canvas = document.getElementById("roi-chart");
   if (!source || !canvas || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
-  const lang = document.documentElement.lang || "sv";
-  const money = new Intl.NumberFormat(lang, { style: "currency", currency: "SEK", maximumFractionDigits: 2 });
+  // Tooltips read like the page's figures (static/js/money.js mirrors the server's money format).
+  const sek = window.Money ? window.Money.sek : (value) => String(value);
   new Chart(canvas, {
     type: "bar",
     data: {
@@ -24,7 +24,7 @@
       plugins: {
         tooltip: {
           callbacks: {
-            label: (ctx) => `${ctx.dataset.label}: ${money.format(ctx.parsed.y)}`,
+            label: (ctx) => `${ctx.dataset.label}: ${sek(ctx.parsed.y)}`,
           },
         },
       },
