@@ -166,6 +166,18 @@ def test_bad_pushes_are_a_400(api_a: APIClient, body: Any) -> None:
     assert Booking.objects.count() == 0
 
 
+@pytest.mark.parametrize("external_id", ["%20%20", "x" * 101, "a%00b"])
+def test_a_bad_external_id_in_the_url_is_a_400(api_a: APIClient, external_id: str) -> None:
+    response = api_a.put(
+        f"/api/roi/bookings/by-external-id/{external_id}/", {"date": "2026-11-20", "value_sek": "1"}, format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"]["code"] == "invalid"
+    assert list(body["error"]["fields"]) == ["external_id"]
+    assert Booking.objects.count() == 0
+
+
 def test_posting_a_used_external_id_points_to_the_idempotent_put(api_a: APIClient, user_a: Any) -> None:
     BookingFactory(user=user_a, external_id="dup")
     response = api_a.post(

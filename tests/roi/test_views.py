@@ -212,6 +212,8 @@ def test_the_report_is_in_the_navigation_and_presets_pick_the_period(page_a: Cli
     assert 'name="start" value="2026-02-01"' in html
     assert 'name="end" value="2026-02-28"' in html
     assert 'href="?preset=this_year"' in html
+    landing = page_a.get("/dashboard/").content.decode()
+    assert '<a class="card" href="/dashboard/roi/">' in landing
     assert "Nås inte" not in html  # no integration cost: break-even is immediate
 
 

@@ -89,6 +89,12 @@ class BookingPushSerializer(serializers.Serializer[Any]):
         return _check_date(value)
 
 
+class ExternalIdSerializer(serializers.Serializer[Any]):
+    """The partner's id for a booking: 1-100 characters, no NUL, surrounding spaces trimmed."""
+
+    external_id = serializers.CharField(max_length=100)
+
+
 class BookingBulkItemSerializer(BookingPushSerializer):
     external_id = serializers.CharField(max_length=100)
 

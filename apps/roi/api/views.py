@@ -29,6 +29,7 @@ from .serializers import (
     BookingPushSerializer,
     BookingSerializer,
     BulkResultSerializer,
+    ExternalIdSerializer,
     ReportQuerySerializer,
     ReportSerializer,
     ROISettingsSerializer,
@@ -69,33 +70,6 @@ class BookingViewSet(ScopedModelViewSet):
 
     @extend_schema(
         tags=["roi"],
-        summary="Create or update the booking with this external id (idempotent)",
-        description=(
-            "The idempotent way to push a booking: the external id (unique per user) names it. "
-            "201 when it was created, 200 when it existed (updated or unchanged). Pushing the same "
-            "booking twice leaves one booking."
-        ),
-        request=BookingPushSerializer,
-        responses={200: BookingSerializer, 201: BookingSerializer},
-    )
-    @action(detail=False, methods=["put"], url_path=r"by-external-id/(?P<external_id>[^/]{1,100})")
-    def by_external_id(self, request: Request, external_id: str) -> Response:
-        external_id = external_id.strip()
-        if not external_id:
-            return Response(
-                {"error": {"code": "invalid", "message": _("The external id must not be blank.")}},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        item = BookingPushSerializer(data=request.data)
-        item.is_valid(raise_exception=True)
-        [(outcome, booking)] = bookings_upsert_many(
-            user=request.user, items=[{**item.validated_data, "external_id": external_id}]
-        )
-        code = status.HTTP_201_CREATED if outcome == PushOutcome.CREATED else status.HTTP_200_OK
-        return Response(BookingSerializer(booking).data, status=code)
-
-    @extend_schema(
-        tags=["roi"],
         summary="Push up to 1,000 bookings by external id, with a result per item",
         description=(
             "Each item is created or updated by its external id, like the PUT. Valid items are "
@@ -123,6 +97,32 @@ class BookingViewSet(ScopedModelViewSet):
             }
         counts = {name: sum(1 for r in results if r["status"] == name) for name in _STATUSES}
         return Response({**counts, "items": results})
+
+
+class BookingByExternalIdView(APIView):
+    """``PUT /api/roi/bookings/by-external-id/{external_id}/``: the partner's idempotent push."""
+
+    @extend_schema(
+        tags=["roi"],
+        summary="Create or update the booking with this external id (idempotent)",
+        description=(
+            "The idempotent way to push a booking: the external id (unique per user) names it. "
+            "201 when it was created, 200 when it existed (updated or unchanged). Pushing the same "
+            "booking twice leaves one booking."
+        ),
+        request=BookingPushSerializer,
+        responses={200: BookingSerializer, 201: BookingSerializer},
+    )
+    def put(self, request: Request, external_id: str) -> Response:
+        key = ExternalIdSerializer(data={"external_id": external_id})
+        key.is_valid(raise_exception=True)
+        item = BookingPushSerializer(data=request.data)
+        item.is_valid(raise_exception=True)
+        [(outcome, booking)] = bookings_upsert_many(
+            user=request.user, items=[{**item.validated_data, **key.validated_data}]
+        )
+        code = status.HTTP_201_CREATED if outcome == PushOutcome.CREATED else status.HTTP_200_OK
+        return Response(BookingSerializer(booking).data, status=code)
 
 
 _STATUSES = (PushOutcome.CREATED, PushOutcome.UPDATED, PushOutcome.UNCHANGED, "rejected")
