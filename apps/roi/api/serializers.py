@@ -125,6 +125,8 @@ class BulkResultSerializer(serializers.Serializer[Any]):
 
 
 class ROISettingsSerializer(serializers.ModelSerializer[ROISettings]):
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null until first saved.")
+
     class Meta:
         model = ROISettings
         fields = [
