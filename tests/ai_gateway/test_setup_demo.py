@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.accounts.models import User
+from apps.emulator.demo import DEMO
 from apps.integrations.models import AISettings
-from apps.integrations.openrouter.emulator.demo import DEMO
 from apps.usage.models import AIUsageLog
 
 pytestmark = pytest.mark.django_db

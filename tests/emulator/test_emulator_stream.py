@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from apps.integrations.openrouter.emulator import Emulator
+from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     BASE_URL,
@@ -22,16 +22,18 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def key(emu: Emulator) -> str:
-    return emu.add_key(emu.add_account(credits=Decimal(100)), name="app")
+def key(emulator: Emulator) -> str:
+    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
 
 
 @pytest.fixture
-def api(emu: Emulator, key: str) -> httpx.Client:
-    return client(emu, key)
+def api(emulator: Emulator, key: str) -> httpx.Client:
+    return client(emulator, key)
 
 
-def test_stream_ends_with_finish_chunk_one_usage_chunk_and_done(emu: Emulator, api: httpx.Client) -> None:
+def test_stream_ends_with_finish_chunk_one_usage_chunk_and_done(
+    emulator: Emulator, api: httpx.Client
+) -> None:
     response = api.post("/chat/completions", json=chat_body(stream=True))
 
     payloads = sse_data(response.text)
@@ -44,12 +46,12 @@ def test_stream_ends_with_finish_chunk_one_usage_chunk_and_done(emu: Emulator, a
     assert all(p["choices"][0]["delta"]["role"] == "assistant" for p in payloads[:-1])
     text = "".join(p["choices"][0]["delta"]["content"] for p in payloads[:-1])
     assert text == "The capital of France is Paris."
-    assert emu.generations[-1].streamed is True
+    assert emulator.generations[-1].streamed is True
 
 
 def test_legacy_usage_chunk_has_empty_choices(clock: FakeClock) -> None:
-    emu = Emulator(clock=clock, usage_chunk_style="legacy")
-    api = client(emu, emu.add_key(emu.add_account()))
+    emulator = Emulator(clock=clock, usage_chunk_style="legacy")
+    api = client(emulator, emulator.add_key(emulator.add_account()))
 
     payloads = sse_data(api.post("/chat/completions", json=chat_body(stream=True)).text)
 
@@ -58,8 +60,8 @@ def test_legacy_usage_chunk_has_empty_choices(clock: FakeClock) -> None:
 
 
 def test_processing_comment_can_appear_midstream(clock: FakeClock) -> None:
-    emu = Emulator(clock=clock, processing_comment_midstream=True)
-    api = client(emu, emu.add_key(emu.add_account()))
+    emulator = Emulator(clock=clock, processing_comment_midstream=True)
+    api = client(emulator, emulator.add_key(emulator.add_account()))
 
     events = sse_events(api.post("/chat/completions", json=chat_body(stream=True)).text)
 
@@ -70,7 +72,7 @@ def test_processing_comment_can_appear_midstream(clock: FakeClock) -> None:
 
 
 def test_client_disconnect_records_a_cancelled_generation_with_partial_usage(
-    emu: Emulator, api: httpx.Client, key: str
+    emulator: Emulator, api: httpx.Client, key: str
 ) -> None:
     body = chat_body("How do I grow my bakery business?", stream=True)
     with api.stream("POST", "/chat/completions", json=body) as response:
@@ -79,12 +81,12 @@ def test_client_disconnect_records_a_cancelled_generation_with_partial_usage(
     full = api.post("/chat/completions", json={**body, "stream": False}).json()["usage"]
 
     assert received[4].startswith("data: ")
-    cancelled = emu.generations[0]
+    cancelled = emulator.generations[0]
     assert cancelled.cancelled is True
     assert cancelled.finish_reason is None
     assert cancelled.prompt_tokens == full["prompt_tokens"]
     assert 0 < cancelled.completion_tokens < full["completion_tokens"]
-    assert key_usage(emu, key) == cancelled.cost + emu.generations[1].cost
+    assert key_usage(emulator, key) == cancelled.cost + emulator.generations[1].cost
 
 
 def test_stream_with_reasoning_and_tool_calls_sends_them_before_content(api: httpx.Client) -> None:
@@ -111,8 +113,10 @@ def test_stream_with_reasoning_and_tool_calls_sends_them_before_content(api: htt
 # --- the openai SDK ----------------------------------------------------------------------------------
 
 
-def test_openai_sdk_can_call_the_emulator(emu: Emulator, key: str) -> None:
-    sdk = openai.OpenAI(base_url=BASE_URL, api_key=key, http_client=httpx.Client(transport=emu.transport()))
+def test_openai_sdk_can_call_the_emulator(emulator: Emulator, key: str) -> None:
+    sdk = openai.OpenAI(
+        base_url=BASE_URL, api_key=key, http_client=httpx.Client(transport=emulator.transport())
+    )
 
     result = sdk.chat.completions.create(
         model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "What is the capital of France?"}]
@@ -133,12 +137,14 @@ def test_openai_sdk_can_call_the_emulator(emu: Emulator, key: str) -> None:
     )
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 9
-    assert len(emu.generations) == 2
+    assert len(emulator.generations) == 2
 
 
-def test_openai_sdk_sees_emulator_errors_as_api_errors(emu: Emulator) -> None:
+def test_openai_sdk_sees_emulator_errors_as_api_errors(emulator: Emulator) -> None:
     sdk = openai.OpenAI(
-        base_url=BASE_URL, api_key="sk-or-v1-" + "1" * 64, http_client=httpx.Client(transport=emu.transport())
+        base_url=BASE_URL,
+        api_key="sk-or-v1-" + "1" * 64,
+        http_client=httpx.Client(transport=emulator.transport()),
     )
 
     with pytest.raises(openai.AuthenticationError):

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from apps.integrations.openrouter.emulator import DEMO, Emulator
-from apps.integrations.openrouter.emulator.server import serve_in_thread
+from apps.emulator import DEMO, Emulator
+from apps.emulator.server import serve_in_thread
 
 from .test_emulator_helpers import chat_body, client
 
@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def live() -> Iterator[tuple[Emulator, str]]:
-    emu = Emulator(control_endpoints=True, read_timeout_sleep=1.0)
-    server, base_url = serve_in_thread(emu)
-    yield emu, base_url
+    emulator = Emulator(control_endpoints=True, read_timeout_sleep=1.0)
+    server, base_url = serve_in_thread(emulator)
+    yield emulator, base_url
     server.shutdown()
     server.server_close()
 
@@ -42,9 +42,9 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
 
 
 def test_stream_chunks_arrive_as_they_are_produced(live: tuple[Emulator, str]) -> None:
-    emu, base_url = live
-    key = emu.add_key(emu.add_account())
-    emu.inject("slow_trickle", delay=0.1)
+    emulator, base_url = live
+    key = emulator.add_key(emulator.add_account())
+    emulator.inject("slow_trickle", delay=0.1)
     headers = {"Authorization": f"Bearer {key}"}
     started = time.monotonic()
     arrivals = []
@@ -61,9 +61,9 @@ def test_stream_chunks_arrive_as_they_are_produced(live: tuple[Emulator, str]) -
 
 
 def test_disconnect_over_a_socket_records_a_cancelled_generation(live: tuple[Emulator, str]) -> None:
-    emu, base_url = live
-    key = emu.add_key(emu.add_account())
-    emu.inject("slow_trickle", delay=0.05)
+    emulator, base_url = live
+    key = emulator.add_key(emulator.add_account())
+    emulator.inject("slow_trickle", delay=0.05)
     headers = {"Authorization": f"Bearer {key}"}
 
     with httpx.stream(
@@ -73,15 +73,15 @@ def test_disconnect_over_a_socket_records_a_cancelled_generation(live: tuple[Emu
         while not next(lines).startswith("data: "):
             pass
 
-    assert _wait_for(lambda: len(emu.generations) == 1)
-    assert emu.generations[0].cancelled is True
-    assert emu.generations[0].completion_tokens < 9
+    assert _wait_for(lambda: len(emulator.generations) == 1)
+    assert emulator.generations[0].cancelled is True
+    assert emulator.generations[0].completion_tokens < 9
 
 
 def test_read_timeout_over_a_socket(live: tuple[Emulator, str]) -> None:
-    emu, base_url = live
-    key = emu.add_key(emu.add_account())
-    emu.inject("read_timeout")
+    emulator, base_url = live
+    key = emulator.add_key(emulator.add_account())
+    emulator.inject("read_timeout")
 
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
@@ -91,13 +91,13 @@ def test_read_timeout_over_a_socket(live: tuple[Emulator, str]) -> None:
             timeout=httpx.Timeout(0.3),
         )
 
-    assert len(emu.generations) == 1  # processed and billed before the stall
+    assert len(emulator.generations) == 1  # processed and billed before the stall
 
 
 def test_fifty_concurrent_calls_over_sockets(live: tuple[Emulator, str]) -> None:
-    emu, base_url = live
-    account = emu.add_account(credits=Decimal(100))
-    key = emu.add_key(account)
+    emulator, base_url = live
+    account = emulator.add_account(credits=Decimal(100))
+    key = emulator.add_key(account)
 
     def call(index: int) -> int:
         body = chat_body(f"Question number {index}", stream=index % 2 == 0)
@@ -109,41 +109,42 @@ def test_fifty_concurrent_calls_over_sockets(live: tuple[Emulator, str]) -> None
         statuses = list(pool.map(call, range(50)))
 
     assert statuses == [200] * 50
-    assert len(emu.generations) == 50
-    registered = emu.key(key)
+    assert len(emulator.generations) == 50
+    registered = emulator.key(key)
     assert registered is not None
-    assert account.usage == sum(g.cost for g in emu.generations) == registered.usage
+    assert account.usage == sum(g.cost for g in emulator.generations) == registered.usage
 
 
 def test_fifty_concurrent_calls_in_process() -> None:
-    emu = Emulator()
-    account = emu.add_account(credits=Decimal(100))
-    key = emu.add_key(account)
+    emulator = Emulator()
+    account = emulator.add_account(credits=Decimal(100))
+    key = emulator.add_key(account)
 
     def call(index: int) -> int:
-        with client(emu, key) as api:
+        with client(emulator, key) as api:
             return api.post("/chat/completions", json=chat_body(f"Question {index}")).status_code
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         statuses = list(pool.map(call, range(50)))
 
     assert statuses == [200] * 50
-    assert len({g.id for g in emu.generations}) == 50
-    assert account.usage == sum(g.cost for g in emu.generations)
+    assert len({g.id for g in emulator.generations}) == 50
+    assert account.usage == sum(g.cost for g in emulator.generations)
 
 
 # --- control endpoints -----------------------------------------------------------------------------
 
 
 def test_control_endpoints_script_faults_and_read_the_ledger(live: tuple[Emulator, str]) -> None:
-    emu, base_url = live
+    emulator, base_url = live
     origin = base_url.removesuffix("/api/v1")
     created = httpx.post(f"{origin}/_emulator/accounts", json={"credits": "5"}).json()
     key = created["keys"]["inference"]
     headers = {"Authorization": f"Bearer {key}"}
 
     added = httpx.post(
-        f"{origin}/_emulator/faults", json={"kind": "status", "status": 503, "key_hash": emu.key_hash(key)}
+        f"{origin}/_emulator/faults",
+        json={"kind": "status", "status": 503, "key_hash": emulator.key_hash(key)},
     )
     pending = httpx.get(f"{origin}/_emulator/faults").json()["faults"]
     failed = httpx.post(f"{base_url}/chat/completions", json=chat_body(), headers=headers)
@@ -156,7 +157,7 @@ def test_control_endpoints_script_faults_and_read_the_ledger(live: tuple[Emulato
             "kind": "status",
             "times": 1,
             "path": "/chat/completions",
-            "key_hash": emu.key_hash(key),
+            "key_hash": emulator.key_hash(key),
             "status": 503,
         }
     ]
@@ -239,10 +240,7 @@ def test_the_emulator_runs_without_importing_the_client() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import sys; import apps.integrations.openrouter.emulator;"
-        "print('apps.integrations.openrouter.client' in sys.modules)"
-    )
+    code = "import sys; import apps.emulator;print('apps.integrations.openrouter.client' in sys.modules)"
     result = subprocess.run(  # noqa: S603 (our own interpreter, a fixed script)
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from apps.integrations.openrouter.emulator import Account, Emulator
+from apps.emulator import Account, Emulator
 
 from .test_emulator_helpers import (
     FakeClock,
@@ -18,19 +18,21 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def key(emu: Emulator, account: Account) -> str:
-    return emu.add_key(account, name="app")
+def key(emulator: Emulator, account: Account) -> str:
+    return emulator.add_key(account, name="app")
 
 
 @pytest.fixture
-def management_key(emu: Emulator, account: Account) -> str:
-    return emu.add_key(account, kind="management", name="admin")
+def management_key(emulator: Emulator, account: Account) -> str:
+    return emulator.add_key(account, kind="management", name="admin")
 
 
-def test_zero_balance_is_402_even_for_free_models(emu: Emulator) -> None:
-    key = emu.add_key(emu.add_account(credits=Decimal(0)))
+def test_zero_balance_is_402_even_for_free_models(emulator: Emulator) -> None:
+    key = emulator.add_key(emulator.add_account(credits=Decimal(0)))
 
-    response = client(emu, key).post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free"))
+    response = client(emulator, key).post(
+        "/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free")
+    )
 
     assert response.status_code == 402
     assert response.json() == {
@@ -41,9 +43,9 @@ def test_zero_balance_is_402_even_for_free_models(emu: Emulator) -> None:
     }
 
 
-def test_unaffordable_max_tokens_is_402_with_the_affordable_count(emu: Emulator) -> None:
-    account = emu.add_account(credits=Decimal("0.01"), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
-    api = client(emu, emu.add_key(account))
+def test_unaffordable_max_tokens_is_402_with_the_affordable_count(emulator: Emulator) -> None:
+    account = emulator.add_account(credits=Decimal("0.01"), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
+    api = client(emulator, emulator.add_key(account))
 
     response = api.post(
         "/chat/completions", json=chat_body("hi", model="anthropic/claude-sonnet-4.6", max_tokens=5000)
@@ -68,8 +70,8 @@ def test_unaffordable_max_tokens_is_402_with_the_affordable_count(emu: Emulator)
     )
 
 
-def test_default_max_tokens_is_the_model_maximum_in_the_affordability_check(emu: Emulator) -> None:
-    api = client(emu, emu.add_key(emu.add_account(credits=Decimal("0.01"))))
+def test_default_max_tokens_is_the_model_maximum_in_the_affordability_check(emulator: Emulator) -> None:
+    api = client(emulator, emulator.add_key(emulator.add_account(credits=Decimal("0.01"))))
 
     response = api.post("/chat/completions", json=chat_body("hi", model="openai/gpt-4o-mini"))
 
@@ -79,11 +81,11 @@ def test_default_max_tokens_is_the_model_maximum_in_the_affordability_check(emu:
 
 
 def test_key_limit_binding_the_affordability_check_points_at_key_settings(
-    emu: Emulator, account: Account
+    emulator: Emulator, account: Account
 ) -> None:
-    key = emu.add_key(account, limit=Decimal("0.001"), limit_reset="monthly")
+    key = emulator.add_key(account, limit=Decimal("0.001"), limit_reset="monthly")
 
-    response = client(emu, key).post(
+    response = client(emulator, key).post(
         "/chat/completions", json=chat_body("hi", model="anthropic/claude-sonnet-4.6")
     )
 
@@ -97,11 +99,11 @@ def test_key_limit_binding_the_affordability_check_points_at_key_settings(
     ("reset", "word"), [(None, "total"), ("daily", "daily"), ("weekly", "weekly"), ("monthly", "monthly")]
 )
 def test_exhausted_key_limit_is_403_with_the_window_word(
-    emu: Emulator, account: Account, reset: str | None, word: str
+    emulator: Emulator, account: Account, reset: str | None, word: str
 ) -> None:
     # The limit is exactly one call's cost: 12 prompt + 9 completion tokens of gpt-4o-mini.
-    key = emu.add_key(account, limit=Decimal("0.0000072"), limit_reset=reset)
-    api = client(emu, key)
+    key = emulator.add_key(account, limit=Decimal("0.0000072"), limit_reset=reset)
+    api = client(emulator, key)
     assert api.post("/chat/completions", json=chat_body(max_tokens=9)).status_code == 200
 
     response = api.post("/chat/completions", json=chat_body(max_tokens=9))
@@ -117,12 +119,12 @@ def test_exhausted_key_limit_is_403_with_the_window_word(
 
 
 def test_lowering_a_daily_limit_below_usage_blocks_until_utc_midnight(
-    emu: Emulator, account: Account, management_key: str, clock: FakeClock
+    emulator: Emulator, account: Account, management_key: str, clock: FakeClock
 ) -> None:
-    key = emu.add_key(account, limit=Decimal(1), limit_reset="daily")
-    api = client(emu, key)
+    key = emulator.add_key(account, limit=Decimal(1), limit_reset="daily")
+    api = client(emulator, key)
     api.post("/chat/completions", json=chat_body())
-    client(emu, management_key).patch(f"/keys/{emu.key_hash(key)}", json={"limit": 0.000005})
+    client(emulator, management_key).patch(f"/keys/{emulator.key_hash(key)}", json={"limit": 0.000005})
     assert api.post("/chat/completions", json=chat_body()).status_code == 403
 
     clock.now = (clock.now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -134,9 +136,11 @@ def test_lowering_a_daily_limit_below_usage_blocks_until_utc_midnight(
 # --- 429 on free models --------------------------------------------------------------------------
 
 
-def test_free_model_per_minute_limit_sends_real_rate_limit_headers(emu: Emulator, clock: FakeClock) -> None:
-    account = emu.add_account(credits=Decimal(5), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
-    api = client(emu, emu.add_key(account))
+def test_free_model_per_minute_limit_sends_real_rate_limit_headers(
+    emulator: Emulator, clock: FakeClock
+) -> None:
+    account = emulator.add_account(credits=Decimal(5), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
+    api = client(emulator, emulator.add_key(account))
     free = chat_body("hi", model="openai/gpt-oss-120b:free")
     successes = [api.post("/chat/completions", json=free) for _ in range(20)]
 
@@ -169,9 +173,11 @@ def _exhaust_daily_free(api: httpx.Client, clock: FakeClock, count: int) -> None
         assert api.post("/chat/completions", json=free).status_code == 200
 
 
-def test_free_model_daily_limit_is_50_below_10_dollars_of_credits(emu: Emulator, clock: FakeClock) -> None:
+def test_free_model_daily_limit_is_50_below_10_dollars_of_credits(
+    emulator: Emulator, clock: FakeClock
+) -> None:
     clock.now = datetime(2026, 8, 22, 9, 0, tzinfo=UTC)
-    api = client(emu, emu.add_key(emu.add_account(credits=Decimal("9.99"))))
+    api = client(emulator, emulator.add_key(emulator.add_account(credits=Decimal("9.99"))))
     _exhaust_daily_free(api, clock, 50)
 
     refused = api.post("/chat/completions", json=chat_body("hi", model="openai/gpt-oss-120b:free"))
@@ -192,9 +198,11 @@ def test_free_model_daily_limit_is_50_below_10_dollars_of_credits(emu: Emulator,
     )  # paid models are not capped
 
 
-def test_free_model_daily_limit_is_1000_from_10_dollars_of_credits(emu: Emulator, clock: FakeClock) -> None:
+def test_free_model_daily_limit_is_1000_from_10_dollars_of_credits(
+    emulator: Emulator, clock: FakeClock
+) -> None:
     clock.now = datetime(2026, 8, 22, 0, 0, tzinfo=UTC)
-    api = client(emu, emu.add_key(emu.add_account(credits=Decimal(10))))
+    api = client(emulator, emulator.add_key(emulator.add_account(credits=Decimal(10))))
     _exhaust_daily_free(api, clock, 1000)
 
     refused = api.post("/chat/completions", json=chat_body("hi", model="openai/gpt-oss-120b:free"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from apps.integrations.openrouter.emulator import Account, Emulator
+from apps.emulator import Account, Emulator
 
 from .test_emulator_helpers import (
     USER_NOT_FOUND,
@@ -18,17 +18,19 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def key(emu: Emulator, account: Account) -> str:
-    return emu.add_key(account, name="app")
+def key(emulator: Emulator, account: Account) -> str:
+    return emulator.add_key(account, name="app")
 
 
 @pytest.fixture
-def management_key(emu: Emulator, account: Account) -> str:
-    return emu.add_key(account, kind="management", name="admin")
+def management_key(emulator: Emulator, account: Account) -> str:
+    return emulator.add_key(account, kind="management", name="admin")
 
 
-def test_created_key_is_shown_once_and_works(emu: Emulator, management_key: str, clock: FakeClock) -> None:
-    admin = client(emu, management_key)
+def test_created_key_is_shown_once_and_works(
+    emulator: Emulator, management_key: str, clock: FakeClock
+) -> None:
+    admin = client(emulator, management_key)
 
     created = admin.post("/keys", json={"name": "customer-globex", "limit": 50, "limit_reset": "monthly"})
 
@@ -37,35 +39,35 @@ def test_created_key_is_shown_once_and_works(emu: Emulator, management_key: str,
     plaintext, data = body["key"], body["data"]
     assert plaintext.startswith("sk-or-v1-")
     assert len(plaintext) == 73
-    assert data["hash"] == emu.key_hash(plaintext)
+    assert data["hash"] == emulator.key_hash(plaintext)
     assert data["label"] == f"sk-or-v1-{plaintext[9:12]}...{plaintext[-3:]}"
     assert (data["limit"], data["limit_remaining"], data["usage"]) == (50, 50, 0)
     assert data["created_at"] == "2026-08-22T15:24:43.517392+00:00"
     assert plaintext not in admin.get(f"/keys/{data['hash']}").text
     assert plaintext not in admin.get("/keys").text
-    assert client(emu, plaintext).post("/chat/completions", json=chat_body()).status_code == 200
-    assert all(plaintext not in str(r.headers) for r in emu.requests)
+    assert client(emulator, plaintext).post("/chat/completions", json=chat_body()).status_code == 200
+    assert all(plaintext not in str(r.headers) for r in emulator.requests)
 
 
 def test_patch_disabled_makes_the_key_fail_inference(
-    emu: Emulator, key: str, management_key: str, clock: FakeClock
+    emulator: Emulator, key: str, management_key: str, clock: FakeClock
 ) -> None:
-    admin = client(emu, management_key)
+    admin = client(emulator, management_key)
     clock.advance(minutes=5)
 
-    updated = admin.patch(f"/keys/{emu.key_hash(key)}", json={"disabled": True, "name": "renamed"})
+    updated = admin.patch(f"/keys/{emulator.key_hash(key)}", json={"disabled": True, "name": "renamed"})
 
     assert updated.status_code == 200
     assert updated.json()["data"]["disabled"] is True
     assert updated.json()["data"]["name"] == "renamed"
     assert updated.json()["data"]["updated_at"] == "2026-08-22T15:29:43.517392+00:00"
-    assert client(emu, key).post("/chat/completions", json=chat_body()).json() == USER_NOT_FOUND
+    assert client(emulator, key).post("/chat/completions", json=chat_body()).json() == USER_NOT_FOUND
 
 
 def test_list_excludes_disabled_unless_asked_and_pages_by_offset(
-    emu: Emulator, account: Account, management_key: str, clock: FakeClock
+    emulator: Emulator, account: Account, management_key: str, clock: FakeClock
 ) -> None:
-    admin = client(emu, management_key)
+    admin = client(emulator, management_key)
     hashes = []
     for name in ("one", "two", "three"):
         clock.advance(minutes=1)
@@ -84,28 +86,28 @@ def test_list_excludes_disabled_unless_asked_and_pages_by_offset(
     assert admin.get("/keys", params={"offset": "-1"}).status_code == 400
 
 
-def test_delete_removes_the_key(emu: Emulator, key: str, management_key: str) -> None:
-    admin = client(emu, management_key)
-    key_hash = emu.key_hash(key)
+def test_delete_removes_the_key(emulator: Emulator, key: str, management_key: str) -> None:
+    admin = client(emulator, management_key)
+    key_hash = emulator.key_hash(key)
 
     deleted = admin.delete(f"/keys/{key_hash}")
 
     assert (deleted.status_code, deleted.json()) == (200, {"deleted": True})
     assert admin.get(f"/keys/{key_hash}").status_code == 404
     assert admin.delete(f"/keys/{key_hash}").status_code == 404
-    assert client(emu, key).get("/key").json() == USER_NOT_FOUND
+    assert client(emulator, key).get("/key").json() == USER_NOT_FOUND
 
 
-def test_unknown_or_other_accounts_key_hash_is_404(emu: Emulator, management_key: str) -> None:
-    stranger = emu.add_key(emu.add_account())
-    admin = client(emu, management_key)
+def test_unknown_or_other_accounts_key_hash_is_404(emulator: Emulator, management_key: str) -> None:
+    stranger = emulator.add_key(emulator.add_account())
+    admin = client(emulator, management_key)
 
-    for key_hash in ("0" * 64, emu.key_hash(stranger), emu.key_hash(management_key)):
+    for key_hash in ("0" * 64, emulator.key_hash(stranger), emulator.key_hash(management_key)):
         response = admin.get(f"/keys/{key_hash}")
         assert response.status_code == 404
         assert response.json() == {"error": {"code": 404, "message": "Key not found"}}
-    assert admin.patch(f"/keys/{emu.key_hash(stranger)}", json={"disabled": True}).status_code == 404
-    assert client(emu, stranger).get("/key").status_code == 200
+    assert admin.patch(f"/keys/{emulator.key_hash(stranger)}", json={"disabled": True}).status_code == 404
+    assert client(emulator, stranger).get("/key").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -123,22 +125,24 @@ def test_unknown_or_other_accounts_key_hash_is_404(emu: Emulator, management_key
     ],
 )
 def test_invalid_key_create_bodies_are_400(
-    emu: Emulator, management_key: str, payload: dict[str, Any]
+    emulator: Emulator, management_key: str, payload: dict[str, Any]
 ) -> None:
-    response = client(emu, management_key).post("/keys", json=payload)
+    response = client(emulator, management_key).post("/keys", json=payload)
 
     assert response.status_code == 400
     assert list(response.json()["error"]) == ["message", "code"]
 
 
 def test_created_key_with_expiry_stops_working_when_it_expires(
-    emu: Emulator, management_key: str, clock: FakeClock
+    emulator: Emulator, management_key: str, clock: FakeClock
 ) -> None:
     expires = (clock.now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    created = client(emu, management_key).post("/keys", json={"name": "temp", "expires_at": expires}).json()
+    created = (
+        client(emulator, management_key).post("/keys", json={"name": "temp", "expires_at": expires}).json()
+    )
 
     assert created["data"]["expires_at"] == (clock.now + timedelta(days=1)).replace(microsecond=0).isoformat(
         timespec="microseconds"
     )
     clock.advance(days=2)
-    assert client(emu, created["key"]).get("/key").json() == USER_NOT_FOUND
+    assert client(emulator, created["key"]).get("/key").json() == USER_NOT_FOUND

@@ -10,7 +10,7 @@ import httpx
 import jsonschema
 import pytest
 
-from apps.integrations.openrouter.emulator import Emulator
+from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     chat_body,
@@ -22,13 +22,13 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def key(emu: Emulator) -> str:
-    return emu.add_key(emu.add_account(credits=Decimal(100)), name="app")
+def key(emulator: Emulator) -> str:
+    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
 
 
 @pytest.fixture
-def api(emu: Emulator, key: str) -> httpx.Client:
-    return client(emu, key)
+def api(emulator: Emulator, key: str) -> httpx.Client:
+    return client(emulator, key)
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,9 @@ def api(emu: Emulator, key: str) -> httpx.Client:
         "moonshotai/kimi-k2.5",
     ],
 )
-def test_cost_is_tokens_times_catalogue_prices_exactly(emu: Emulator, api: httpx.Client, model: str) -> None:
+def test_cost_is_tokens_times_catalogue_prices_exactly(
+    emulator: Emulator, api: httpx.Client, model: str
+) -> None:
     body = chat_body("How should a small bakery price its bread?", model=model)
 
     response = api.post("/chat/completions", json=body)
@@ -54,11 +56,11 @@ def test_cost_is_tokens_times_catalogue_prices_exactly(emu: Emulator, api: httpx
     assert (
         details["upstream_inference_prompt_cost"] + details["upstream_inference_completions_cost"] == expected
     )
-    assert emu.generations[-1].cost == expected
-    assert emu.generations[-1].model == model
+    assert emulator.generations[-1].cost == expected
+    assert emulator.generations[-1].model == model
 
 
-def test_free_model_costs_nothing(emu: Emulator, api: httpx.Client, key: str) -> None:
+def test_free_model_costs_nothing(emulator: Emulator, api: httpx.Client, key: str) -> None:
     response = api.post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free"))
 
     usage = response.json()["usage"]
@@ -68,7 +70,7 @@ def test_free_model_costs_nothing(emu: Emulator, api: httpx.Client, key: str) ->
         "upstream_inference_prompt_cost": 0,
         "upstream_inference_completions_cost": 0,
     }
-    assert key_usage(emu, key) == 0
+    assert key_usage(emulator, key) == 0
     assert response.json()["provider"] == "Chutes"
 
 
@@ -79,7 +81,9 @@ def test_cost_prints_as_plain_decimal_without_exponent(api: httpx.Client) -> Non
     assert "e-" not in response.text.lower().split('"usage"')[1]
 
 
-def test_cache_control_writes_then_reads_the_cache_at_cache_prices(emu: Emulator, api: httpx.Client) -> None:
+def test_cache_control_writes_then_reads_the_cache_at_cache_prices(
+    emulator: Emulator, api: httpx.Client
+) -> None:
     document = "Opening hours: Mon-Fri 9-17. " * 40
     body = {
         "model": "anthropic/claude-sonnet-4.6",
@@ -102,7 +106,7 @@ def test_cache_control_writes_then_reads_the_cache_at_cache_prices(emu: Emulator
     assert second["prompt_tokens_details"]["cache_write_tokens"] == 0
     assert first["cost"] == expected_cost("anthropic/claude-sonnet-4.6", first)
     assert second["cost"] == expected_cost("anthropic/claude-sonnet-4.6", second) < first["cost"]
-    assert emu.generations[-1].cached_tokens == prefix
+    assert emulator.generations[-1].cached_tokens == prefix
 
 
 def test_same_request_twice_gives_same_content_and_tokens(api: httpx.Client) -> None:
@@ -210,7 +214,7 @@ def test_json_schema_output_validates_for_assorted_schemas(api: httpx.Client, sc
     jsonschema.validate(json.loads(content), schema)
 
 
-def test_parameters_the_model_does_not_support_are_dropped(emu: Emulator, api: httpx.Client) -> None:
+def test_parameters_the_model_does_not_support_are_dropped(emulator: Emulator, api: httpx.Client) -> None:
     # gpt-oss-120b:free has no structured outputs: OpenRouter drops response_format (API.md §3.1).
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
     body = chat_body(
@@ -233,7 +237,7 @@ def test_json_object_response_is_a_json_object(api: httpx.Client) -> None:
     assert isinstance(json.loads(content), dict)
 
 
-def test_max_tokens_truncates_with_finish_reason_length(emu: Emulator, api: httpx.Client) -> None:
+def test_max_tokens_truncates_with_finish_reason_length(emulator: Emulator, api: httpx.Client) -> None:
     body = chat_body("How do I grow my bakery business?", max_tokens=5)
 
     choice = api.post("/chat/completions", json=body).json()["choices"][0]
@@ -241,8 +245,8 @@ def test_max_tokens_truncates_with_finish_reason_length(emu: Emulator, api: http
     assert choice["finish_reason"] == "length"
     assert choice["native_finish_reason"] == "length"
     assert len(choice["message"]["content"]) == 20
-    assert emu.generations[-1].completion_tokens == 5
-    assert emu.generations[-1].finish_reason == "length"
+    assert emulator.generations[-1].completion_tokens == 5
+    assert emulator.generations[-1].finish_reason == "length"
 
 
 def test_reasoning_tokens_are_inside_completion_tokens(api: httpx.Client) -> None:
@@ -283,7 +287,7 @@ def test_forced_tool_choice_returns_a_tool_call(api: httpx.Client) -> None:
     assert set(json.loads(call["function"]["arguments"])) == {"location"}
 
 
-def test_default_model_and_deprecated_fields_are_accepted(emu: Emulator, api: httpx.Client) -> None:
+def test_default_model_and_deprecated_fields_are_accepted(emulator: Emulator, api: httpx.Client) -> None:
     body = {
         "messages": [{"role": "user", "content": "hi"}],
         "usage": {"include": True},
@@ -298,12 +302,12 @@ def test_default_model_and_deprecated_fields_are_accepted(emu: Emulator, api: ht
 
     assert response.status_code == 200
     assert response.json()["model"] == "openai/gpt-4o-mini"
-    recorded = emu.requests[-1]
+    recorded = emulator.requests[-1]
     assert recorded.path == "/chat/completions"
     assert recorded.body == body
     assert recorded.headers["x-title"] == "Demo"
     assert "authorization" not in recorded.headers
-    assert recorded.key_hash == emu.generations[-1].key_hash
+    assert recorded.key_hash == emulator.generations[-1].key_hash
 
 
 @pytest.mark.parametrize(
@@ -317,12 +321,14 @@ def test_default_model_and_deprecated_fields_are_accepted(emu: Emulator, api: ht
         ),
     ],
 )
-def test_invalid_chat_bodies_are_400(emu: Emulator, api: httpx.Client, payload: Any, message: str) -> None:
+def test_invalid_chat_bodies_are_400(
+    emulator: Emulator, api: httpx.Client, payload: Any, message: str
+) -> None:
     response = api.post("/chat/completions", json=payload)
 
     assert response.status_code == 400
     assert response.json()["error"] == {"message": message, "code": 400}
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
 def test_malformed_json_is_400(api: httpx.Client) -> None:

@@ -4,39 +4,40 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 import time_machine
 
-from apps.integrations.openrouter.emulator import DEMO, Emulator
+from apps.emulator import DEMO, Emulator
 
 from .test_emulator_helpers import FakeClock, chat_body, client, json_decimal
 
 
 @pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock, generation_delay_seconds=2.0)
+def emulator_options() -> dict[str, Any]:
+    return {"generation_delay_seconds": 2.0}
 
 
 @pytest.fixture
-def keys(emu: Emulator) -> dict[str, str]:
-    account = emu.add_account(credits=Decimal(100))
+def keys(emulator: Emulator) -> dict[str, str]:
+    account = emulator.add_account(credits=Decimal(100))
     return {
-        "inference": emu.add_key(account, name="app"),
-        "other": emu.add_key(account, name="batch"),
-        "management": emu.add_key(account, kind="management"),
+        "inference": emulator.add_key(account, name="app"),
+        "other": emulator.add_key(account, name="batch"),
+        "management": emulator.add_key(account, kind="management"),
     }
 
 
 @pytest.fixture
-def api(emu: Emulator, keys: dict[str, str]) -> httpx.Client:
-    return client(emu, keys["inference"])
+def api(emulator: Emulator, keys: dict[str, str]) -> httpx.Client:
+    return client(emulator, keys["inference"])
 
 
 @pytest.fixture
-def admin(emu: Emulator, keys: dict[str, str]) -> httpx.Client:
-    return client(emu, keys["management"])
+def admin(emulator: Emulator, keys: dict[str, str]) -> httpx.Client:
+    return client(emulator, keys["management"])
 
 
 # --- /generation ---------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def test_generation_is_404_until_the_delay_has_passed(api: httpx.Client, clock: 
 
 
 def test_generation_of_a_stream_is_marked_streamed(
-    emu: Emulator, api: httpx.Client, clock: FakeClock
+    emulator: Emulator, api: httpx.Client, clock: FakeClock
 ) -> None:
     response = api.post("/chat/completions", json=chat_body(stream=True))
     clock.advance(seconds=5)
@@ -74,17 +75,17 @@ def test_generation_of_a_stream_is_marked_streamed(
     data = api.get("/generation", params={"id": response.headers["X-Generation-Id"]}).json()["data"]
 
     assert data["streamed"] is True
-    assert data["total_cost"] == float(emu.generations[0].cost)
+    assert data["total_cost"] == float(emulator.generations[0].cost)
 
 
 def test_generation_needs_an_inference_key_of_the_same_account(
-    emu: Emulator, api: httpx.Client, admin: httpx.Client, keys: dict[str, str], clock: FakeClock
+    emulator: Emulator, api: httpx.Client, admin: httpx.Client, keys: dict[str, str], clock: FakeClock
 ) -> None:
     generation_id = api.post("/chat/completions", json=chat_body()).json()["id"]
     clock.advance(seconds=5)
-    stranger = client(emu, emu.add_key(emu.add_account()))
+    stranger = client(emulator, emulator.add_key(emulator.add_account()))
 
-    assert client(emu, keys["other"]).get("/generation", params={"id": generation_id}).status_code == 200
+    assert client(emulator, keys["other"]).get("/generation", params={"id": generation_id}).status_code == 200
     assert stranger.get("/generation", params={"id": generation_id}).status_code == 404
     assert admin.get("/generation", params={"id": generation_id}).status_code == 401
     assert api.get("/generation").status_code == 400
@@ -92,8 +93,8 @@ def test_generation_needs_an_inference_key_of_the_same_account(
 
 def test_default_clock_follows_time_machine() -> None:
     with time_machine.travel(datetime(2026, 8, 22, 12, 0, tzinfo=UTC), tick=False) as traveller:
-        emu = Emulator(generation_delay_seconds=3)
-        api = client(emu, emu.add_key(emu.add_account()))
+        emulator = Emulator(generation_delay_seconds=3)
+        api = client(emulator, emulator.add_key(emulator.add_account()))
         response = api.post("/chat/completions", json=chat_body())
         assert response.json()["created"] == int(datetime(2026, 8, 22, 12, 0, tzinfo=UTC).timestamp())
         assert api.get("/generation", params={"id": response.json()["id"]}).status_code == 404
@@ -105,7 +106,7 @@ def test_default_clock_follows_time_machine() -> None:
 
 
 def test_activity_aggregates_completed_days_by_model(
-    emu: Emulator, api: httpx.Client, admin: httpx.Client, clock: FakeClock
+    emulator: Emulator, api: httpx.Client, admin: httpx.Client, clock: FakeClock
 ) -> None:
     api.post("/chat/completions", json=chat_body())
     api.post("/chat/completions", json=chat_body("Another question about pricing"))
@@ -120,7 +121,7 @@ def test_activity_aggregates_completed_days_by_model(
         (f"{day_one} 00:00:00", "anthropic/claude-haiku-4.5", 1),
         (f"{day_one} 00:00:00", "openai/gpt-4o-mini", 2),
     ]
-    gpt = [g for g in emu.generations if g.model == "openai/gpt-4o-mini"]
+    gpt = [g for g in emulator.generations if g.model == "openai/gpt-4o-mini"]
     assert rows[1]["usage"] == sum(g.cost for g in gpt)
     assert rows[1]["prompt_tokens"] == sum(g.prompt_tokens for g in gpt)
     assert rows[1]["completion_tokens"] == sum(g.completion_tokens for g in gpt)
@@ -162,34 +163,36 @@ def test_activity_date_filter(api: httpx.Client, admin: httpx.Client, clock: Fak
 
 
 def test_activity_filters_by_api_key_hash(
-    emu: Emulator, admin: httpx.Client, keys: dict[str, str], clock: FakeClock
+    emulator: Emulator, admin: httpx.Client, keys: dict[str, str], clock: FakeClock
 ) -> None:
-    client(emu, keys["inference"]).post("/chat/completions", json=chat_body())
-    client(emu, keys["other"]).post("/chat/completions", json=chat_body(model="anthropic/claude-haiku-4.5"))
+    client(emulator, keys["inference"]).post("/chat/completions", json=chat_body())
+    client(emulator, keys["other"]).post(
+        "/chat/completions", json=chat_body(model="anthropic/claude-haiku-4.5")
+    )
     clock.advance(days=1)
 
-    rows = admin.get("/activity", params={"api_key_hash": emu.key_hash(keys["other"])}).json()["data"]
+    rows = admin.get("/activity", params={"api_key_hash": emulator.key_hash(keys["other"])}).json()["data"]
 
     assert [r["model"] for r in rows] == ["anthropic/claude-haiku-4.5"]
 
 
 def test_activity_date_format_can_be_plain_dates(clock: FakeClock) -> None:
-    emu = Emulator(clock=clock, activity_date_format="date")
-    account = emu.add_account()
-    client(emu, emu.add_key(account)).post("/chat/completions", json=chat_body())
+    emulator = Emulator(clock=clock, activity_date_format="date")
+    account = emulator.add_account()
+    client(emulator, emulator.add_key(account)).post("/chat/completions", json=chat_body())
     clock.advance(days=1)
 
-    rows = client(emu, emu.add_key(account, kind="management")).get("/activity").json()["data"]
+    rows = client(emulator, emulator.add_key(account, kind="management")).get("/activity").json()["data"]
 
     assert rows[0]["date"] == (clock.now.date() - timedelta(days=1)).isoformat()
 
 
 def test_activity_only_shows_the_managers_own_account(
-    emu: Emulator, api: httpx.Client, clock: FakeClock
+    emulator: Emulator, api: httpx.Client, clock: FakeClock
 ) -> None:
     api.post("/chat/completions", json=chat_body())
     clock.advance(days=1)
-    stranger_admin = client(emu, emu.add_key(emu.add_account(), kind="management"))
+    stranger_admin = client(emulator, emulator.add_key(emulator.add_account(), kind="management"))
 
     assert stranger_admin.get("/activity").json() == {"data": []}
 
@@ -198,24 +201,24 @@ def test_activity_only_shows_the_managers_own_account(
 
 
 def test_seed_demo_uses_the_fixed_keys_and_is_idempotent(clock: FakeClock) -> None:
-    emu = Emulator(clock=clock)
+    emulator = Emulator(clock=clock)
 
-    first, second = emu.seed_demo(), emu.seed_demo()
+    first, second = emulator.seed_demo(), emulator.seed_demo()
 
     assert (
         first
         == second
         == {"inference": DEMO.inference_key, "management": DEMO.management_key, "system": DEMO.system_key}
     )
-    assert client(emu, DEMO.inference_key).get("/key").json()["data"]["creator_user_id"] == DEMO.user_id
-    system = client(emu, DEMO.system_key).get("/key").json()["data"]
+    assert client(emulator, DEMO.inference_key).get("/key").json()["data"]["creator_user_id"] == DEMO.user_id
+    system = client(emulator, DEMO.system_key).get("/key").json()["data"]
     assert system["creator_user_id"] == DEMO.system_user_id
 
 
 def test_demo_history_fills_the_activity_window_and_the_balance(clock: FakeClock) -> None:
-    emu = Emulator(clock=clock)
-    emu.seed_demo()
-    admin = client(emu, DEMO.management_key)
+    emulator = Emulator(clock=clock)
+    emulator.seed_demo()
+    admin = client(emulator, DEMO.management_key)
 
     rows = json_decimal(admin.get("/activity"))["data"]
     credits = json_decimal(admin.get("/credits"))["data"]
@@ -227,7 +230,7 @@ def test_demo_history_fills_the_activity_window_and_the_balance(clock: FakeClock
     assert credits["total_credits"] == 25
     assert 0 < credits["total_usage"] < 25
     assert sum(r["usage"] for r in rows) < credits["total_usage"]  # 60 days of history, 30 shown
-    key = json_decimal(client(emu, DEMO.inference_key).get("/key"))["data"]
+    key = json_decimal(client(emulator, DEMO.inference_key).get("/key"))["data"]
     assert key["usage"] == credits["total_usage"]
     assert key["limit"] == 20
     assert key["limit_reset"] == "monthly"
@@ -236,19 +239,19 @@ def test_demo_history_fills_the_activity_window_and_the_balance(clock: FakeClock
 def test_demo_history_is_the_same_on_every_run(clock: FakeClock) -> None:
     bodies = []
     for _ in range(2):
-        emu = Emulator(clock=clock)
-        emu.seed_demo()
-        bodies.append(client(emu, DEMO.management_key).get("/activity").text)
+        emulator = Emulator(clock=clock)
+        emulator.seed_demo()
+        bodies.append(client(emulator, DEMO.management_key).get("/activity").text)
 
     assert bodies[0] == bodies[1]
 
 
 def test_demo_history_rows_are_priced_from_the_catalogue(clock: FakeClock) -> None:
-    emu = Emulator(clock=clock)
-    emu.seed_demo()
+    emulator = Emulator(clock=clock)
+    emulator.seed_demo()
     prices = {"openai/gpt-4o-mini": (Decimal("0.00000015"), Decimal("0.0000006"))}
 
-    rows = json_decimal(client(emu, DEMO.management_key).get("/activity"))["data"]
+    rows = json_decimal(client(emulator, DEMO.management_key).get("/activity"))["data"]
 
     for row in (r for r in rows if r["model"] in prices):
         prompt, completion = prices[row["model"]]

@@ -10,23 +10,25 @@ from typing import Any
 import httpx
 import pytest
 
-from apps.integrations.openrouter.emulator import Account, Emulator
+from apps.emulator import Account, Emulator
 
 from .test_emulator_helpers import chat_body, client, key_usage, sse_data, sse_events
 
 
 @pytest.fixture
-def key(emu: Emulator) -> str:
-    return emu.add_key(emu.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE"))
+def key(emulator: Emulator) -> str:
+    return emulator.add_key(
+        emulator.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
+    )
 
 
 @pytest.fixture
-def api(emu: Emulator, key: str) -> httpx.Client:
-    return client(emu, key)
+def api(emulator: Emulator, key: str) -> httpx.Client:
+    return client(emulator, key)
 
 
-def _account_of(emu: Emulator, key: str) -> Account:
-    registered = emu.key(key)
+def _account_of(emulator: Emulator, key: str) -> Account:
+    registered = emulator.key(key)
     assert registered is not None
     return registered.account
 
@@ -34,8 +36,8 @@ def _account_of(emu: Emulator, key: str) -> Account:
 STORY = chat_body("Tell me a story about a bakery in Malmo", model="deepseek/deepseek-chat-v3.1")
 
 
-def test_rate_limit_fault_is_an_upstream_429_with_retry_after(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("rate_limit", retry_after=7)
+def test_rate_limit_fault_is_an_upstream_429_with_retry_after(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("rate_limit", retry_after=7)
 
     response = api.post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free"))
 
@@ -55,8 +57,8 @@ def test_rate_limit_fault_is_an_upstream_429_with_retry_after(emu: Emulator, api
         },
         "user_id": "user_2zR8xQy7LmNpVb3KdWfT1hGcJsE",
     }
-    assert emu.generations == []
-    assert len(emu.requests) == 1
+    assert emulator.generations == []
+    assert len(emulator.requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -73,34 +75,36 @@ def test_rate_limit_fault_is_an_upstream_429_with_retry_after(emu: Emulator, api
     ],
 )
 def test_status_faults_return_the_real_error_and_bill_nothing(
-    emu: Emulator, api: httpx.Client, key: str, status: int, message: str
+    emulator: Emulator, api: httpx.Client, key: str, status: int, message: str
 ) -> None:
-    emu.inject("status", status=status)
+    emulator.inject("status", status=status)
 
     response = api.post("/chat/completions", json=chat_body())
 
     assert response.status_code == status
     assert response.json()["error"]["message"] == message
-    assert emu.generations == []
-    assert key_usage(emu, key) == 0
+    assert emulator.generations == []
+    assert key_usage(emulator, key) == 0
     assert api.post("/chat/completions", json=chat_body()).status_code == 200  # used up after one request
 
 
-def test_read_timeout_reaches_the_server_bills_and_raises(emu: Emulator, api: httpx.Client, key: str) -> None:
-    emu.inject("read_timeout")
+def test_read_timeout_reaches_the_server_bills_and_raises(
+    emulator: Emulator, api: httpx.Client, key: str
+) -> None:
+    emulator.inject("read_timeout")
 
     with pytest.raises(httpx.ReadTimeout):
         api.post("/chat/completions", json=chat_body())
 
-    assert [r.path for r in emu.requests] == ["/chat/completions"]
-    [generation] = emu.generations
+    assert [r.path for r in emulator.requests] == ["/chat/completions"]
+    [generation] = emulator.generations
     assert generation.cancelled is False
     assert generation.finish_reason == "stop"
-    assert key_usage(emu, key) == generation.cost > 0
+    assert key_usage(emulator, key) == generation.cost > 0
 
 
-def test_read_timeout_on_a_stream_raises_before_any_byte(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("read_timeout")
+def test_read_timeout_on_a_stream_raises_before_any_byte(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("read_timeout")
 
     with (
         pytest.raises(httpx.ReadTimeout),
@@ -108,11 +112,11 @@ def test_read_timeout_on_a_stream_raises_before_any_byte(emu: Emulator, api: htt
     ):
         pass
 
-    assert emu.generations[0].streamed is True
+    assert emulator.generations[0].streamed is True
 
 
-def test_slow_trickle_spaces_stream_chunks(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("slow_trickle", delay=0.02)
+def test_slow_trickle_spaces_stream_chunks(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("slow_trickle", delay=0.02)
     started = time.monotonic()
 
     response = api.post("/chat/completions", json=chat_body(stream=True))
@@ -120,11 +124,11 @@ def test_slow_trickle_spaces_stream_chunks(emu: Emulator, api: httpx.Client) -> 
     payloads = sse_data(response.text)
     assert time.monotonic() - started >= 0.02 * (len(payloads) - 1)
     assert payloads[-1] == "[DONE]"
-    assert len(emu.generations) == 1
+    assert len(emulator.generations) == 1
 
 
-def test_slow_trickle_sends_a_plain_body_in_pieces(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("slow_trickle", delay=0.01)
+def test_slow_trickle_sends_a_plain_body_in_pieces(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("slow_trickle", delay=0.01)
 
     with api.stream("POST", "/chat/completions", json=chat_body()) as response:
         pieces = list(response.iter_raw())
@@ -135,19 +139,19 @@ def test_slow_trickle_sends_a_plain_body_in_pieces(emu: Emulator, api: httpx.Cli
     )
 
 
-def test_non_json_fault(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("non_json")
+def test_non_json_fault(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("non_json")
 
     response = api.post("/chat/completions", json=chat_body())
 
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         response.json()
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
-def test_truncated_plain_body_is_invalid_json_but_billed(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("truncated")
+def test_truncated_plain_body_is_invalid_json_but_billed(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("truncated")
 
     response = api.post("/chat/completions", json=chat_body())
 
@@ -155,11 +159,11 @@ def test_truncated_plain_body_is_invalid_json_but_billed(emu: Emulator, api: htt
     with pytest.raises(json.JSONDecodeError):
         response.json()
     assert response.text.startswith('{"id":"gen-')
-    assert len(emu.generations) == 1
+    assert len(emulator.generations) == 1
 
 
-def test_truncated_stream_stops_inside_a_chunk(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("truncated")
+def test_truncated_stream_stops_inside_a_chunk(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("truncated")
 
     response = api.post("/chat/completions", json={**STORY, "stream": True})
 
@@ -167,37 +171,37 @@ def test_truncated_stream_stops_inside_a_chunk(emu: Emulator, api: httpx.Client)
     assert "data: [DONE]" not in events
     assert events[-1].startswith("data: {")
     assert not events[-1].endswith("}")
-    assert emu.generations[0].finish_reason == "stop"
+    assert emulator.generations[0].finish_reason == "stop"
 
 
 @pytest.mark.parametrize(("params", "status"), [({}, 502), ({"status": 503}, 503)])
 def test_html_fault_is_an_edge_error_page(
-    emu: Emulator, api: httpx.Client, params: dict[str, Any], status: int
+    emulator: Emulator, api: httpx.Client, params: dict[str, Any], status: int
 ) -> None:
-    emu.inject("html", **params)
+    emulator.inject("html", **params)
 
     response = api.post("/chat/completions", json=chat_body())
 
     assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")
     assert response.text.startswith("<!DOCTYPE html>")
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
-def test_error_200_is_a_200_with_only_an_error(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("error_200")
+def test_error_200_is_a_200_with_only_an_error(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("error_200")
 
     response = api.post("/chat/completions", json=chat_body())
 
     assert response.status_code == 200
     assert list(response.json()) == ["error", "user_id"]
     assert response.json()["error"]["code"] == 502
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
-def test_midstream_error_bills_the_partial_stream(emu: Emulator, api: httpx.Client, key: str) -> None:
+def test_midstream_error_bills_the_partial_stream(emulator: Emulator, api: httpx.Client, key: str) -> None:
     full = api.post("/chat/completions", json=STORY).json()["usage"]
-    emu.inject("midstream_error", after=3)
+    emulator.inject("midstream_error", after=3)
 
     payloads = sse_data(api.post("/chat/completions", json={**STORY, "stream": True}).text)
 
@@ -205,38 +209,38 @@ def test_midstream_error_bills_the_partial_stream(emu: Emulator, api: httpx.Clie
     assert payloads[3]["choices"][0]["finish_reason"] == "error"
     assert payloads[3]["error"]["message"] == "Provider disconnected unexpectedly"
     assert payloads[4] == "[DONE]"
-    partial = emu.generations[1]
+    partial = emulator.generations[1]
     assert (partial.finish_reason, partial.cancelled) == ("error", False)
     assert partial.completion_tokens == 3  # ceil(len("Here is a") / 4)
     assert partial.prompt_tokens == full["prompt_tokens"]
-    assert key_usage(emu, key) == emu.generations[0].cost + partial.cost
+    assert key_usage(emulator, key) == emulator.generations[0].cost + partial.cost
 
 
 def test_midstream_error_without_stream_is_a_200_with_an_error_choice(
-    emu: Emulator, api: httpx.Client
+    emulator: Emulator, api: httpx.Client
 ) -> None:
-    emu.inject("midstream_error")
+    emulator.inject("midstream_error")
 
     body = api.post("/chat/completions", json=STORY).json()
 
     assert body["error"]["code"] == 502
     assert body["choices"][0]["finish_reason"] == "error"
-    assert body["usage"]["completion_tokens"] == emu.generations[0].completion_tokens
-    assert emu.generations[0].finish_reason == "error"
+    assert body["usage"]["completion_tokens"] == emulator.generations[0].completion_tokens
+    assert emulator.generations[0].finish_reason == "error"
 
 
-def test_stream_no_usage_ends_after_the_content(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("stream_no_usage")
+def test_stream_no_usage_ends_after_the_content(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("stream_no_usage")
 
     payloads = sse_data(api.post("/chat/completions", json=chat_body(stream=True)).text)
 
     assert "[DONE]" not in payloads
     assert all("usage" not in p and p["choices"][0]["finish_reason"] is None for p in payloads)
-    assert emu.generations[0].completion_tokens == 9  # served and billed in full
+    assert emulator.generations[0].completion_tokens == 9  # served and billed in full
 
 
-def test_missing_usage_leaves_usage_out_but_bills(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("missing_usage", times=2)
+def test_missing_usage_leaves_usage_out_but_bills(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("missing_usage", times=2)
 
     plain = api.post("/chat/completions", json=chat_body()).json()
     streamed = sse_data(api.post("/chat/completions", json=chat_body(stream=True)).text)
@@ -246,43 +250,45 @@ def test_missing_usage_leaves_usage_out_but_bills(emu: Emulator, api: httpx.Clie
     assert streamed[-1] == "[DONE]"
     assert streamed[-2]["choices"][0]["finish_reason"] == "stop"
     assert all("usage" not in p for p in streamed[:-1])
-    assert len(emu.generations) == 2
+    assert len(emulator.generations) == 2
 
 
 # --- matching ------------------------------------------------------------------------------------
 
 
-def test_faults_match_their_key_and_are_used_up_in_order(emu: Emulator, key: str) -> None:
-    other = emu.add_key(emu.add_account())
-    emu.inject("status", status=503, key=key, times=2)
-    emu.inject("status", status=408)
+def test_faults_match_their_key_and_are_used_up_in_order(emulator: Emulator, key: str) -> None:
+    other = emulator.add_key(emulator.add_account())
+    emulator.inject("status", status=503, key=key, times=2)
+    emulator.inject("status", status=408)
 
-    other_first = client(emu, other).post("/chat/completions", json=chat_body())
-    statuses = [client(emu, key).post("/chat/completions", json=chat_body()).status_code for _ in range(3)]
+    other_first = client(emulator, other).post("/chat/completions", json=chat_body())
+    statuses = [
+        client(emulator, key).post("/chat/completions", json=chat_body()).status_code for _ in range(3)
+    ]
 
     assert other_first.status_code == 408  # the key-bound fault skipped it; the next one matched
     assert statuses == [503, 503, 200]
 
 
-def test_faults_on_other_endpoints(emu: Emulator, key: str) -> None:
-    admin = client(emu, emu.add_key(_account_of(emu, key), kind="management"))
-    emu.inject("status", status=503, path="/credits")
-    emu.inject("html", path="/api/v1/key")
-    emu.inject("rate_limit", path="/models", retry_after=2)
-    emu.inject("truncated", path="/models")
+def test_faults_on_other_endpoints(emulator: Emulator, key: str) -> None:
+    admin = client(emulator, emulator.add_key(_account_of(emulator, key), kind="management"))
+    emulator.inject("status", status=503, path="/credits")
+    emulator.inject("html", path="/api/v1/key")
+    emulator.inject("rate_limit", path="/models", retry_after=2)
+    emulator.inject("truncated", path="/models")
 
     assert admin.get("/credits").status_code == 503
     assert admin.get("/key").headers["content-type"].startswith("text/html")
-    limited = client(emu).get("/models")
+    limited = client(emulator).get("/models")
     assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
     with pytest.raises(json.JSONDecodeError):
-        client(emu).get("/models").json()
-    assert client(emu).get("/models").status_code == 200
+        client(emulator).get("/models").json()
+    assert client(emulator).get("/models").status_code == 200
 
 
-def test_read_timeout_on_key_creation_still_creates_the_key(emu: Emulator, key: str) -> None:
-    admin = client(emu, emu.add_key(_account_of(emu, key), kind="management"))
-    emu.inject("read_timeout", path="/keys")
+def test_read_timeout_on_key_creation_still_creates_the_key(emulator: Emulator, key: str) -> None:
+    admin = client(emulator, emulator.add_key(_account_of(emulator, key), kind="management"))
+    emulator.inject("read_timeout", path="/keys")
 
     with pytest.raises(httpx.ReadTimeout):
         admin.post("/keys", json={"name": "lost-response"})
@@ -294,11 +300,11 @@ def test_read_timeout_on_key_creation_still_creates_the_key(emu: Emulator, key: 
     ("kind", "params"),
     [("explode", {}), ("status", {"status": 500}), ("status", {}), ("midstream_error", {"path": "/credits"})],
 )
-def test_invalid_faults_are_refused(emu: Emulator, kind: str, params: dict[str, Any]) -> None:
+def test_invalid_faults_are_refused(emulator: Emulator, kind: str, params: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"."):
-        emu.inject(kind, **params)
+        emulator.inject(kind, **params)
 
 
-def test_zero_times_is_refused(emu: Emulator) -> None:
+def test_zero_times_is_refused(emulator: Emulator) -> None:
     with pytest.raises(ValueError, match="times"):
-        emu.inject("non_json", times=0)
+        emulator.inject("non_json", times=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from apps.integrations.openrouter.emulator import Emulator
+from apps.emulator import Emulator
 
 from .test_emulator_helpers import client, example
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from apps.integrations.openrouter.emulator import Emulator
+from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     chat_body,
@@ -20,17 +20,17 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def key(emu: Emulator) -> str:
-    return emu.add_key(emu.add_account(credits=Decimal(100)), name="app")
+def key(emulator: Emulator) -> str:
+    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
 
 
 @pytest.fixture
-def api(emu: Emulator, key: str) -> httpx.Client:
-    return client(emu, key)
+def api(emulator: Emulator, key: str) -> httpx.Client:
+    return client(emulator, key)
 
 
-def test_fallback_serves_and_bills_the_next_model(emu: Emulator, api: httpx.Client, key: str) -> None:
-    emu.inject("status", status=502, model="openai/gpt-4o-mini")
+def test_fallback_serves_and_bills_the_next_model(emulator: Emulator, api: httpx.Client, key: str) -> None:
+    emulator.inject("status", status=502, model="openai/gpt-4o-mini")
     body = {**example("chat_request.json"), "provider": {"allow_fallbacks": True}}
 
     response = json_decimal(api.post("/chat/completions", json=body))
@@ -38,16 +38,16 @@ def test_fallback_serves_and_bills_the_next_model(emu: Emulator, api: httpx.Clie
     assert response["model"] == "anthropic/claude-haiku-4.5"
     assert response["provider"] == "Anthropic"
     assert response["usage"]["cost"] == expected_cost("anthropic/claude-haiku-4.5", response["usage"])
-    [generation] = emu.generations
+    [generation] = emulator.generations
     assert generation.model == "anthropic/claude-haiku-4.5"
     assert [a["status"] for a in generation.provider_responses] == [502, 200]
     detail = api.get("/generation", params={"id": response["id"]}).json()["data"]
     assert detail["model"] == "anthropic/claude-4.5-haiku-20251001"
-    assert key_usage(emu, key) == response["usage"]["cost"]
+    assert key_usage(emulator, key) == response["usage"]["cost"]
 
 
-def test_rate_limited_first_model_falls_back(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("rate_limit")
+def test_rate_limited_first_model_falls_back(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("rate_limit")
 
     response = api.post("/chat/completions", json={**example("chat_request.json"), "provider": {}})
 
@@ -55,34 +55,34 @@ def test_rate_limited_first_model_falls_back(emu: Emulator, api: httpx.Client) -
     assert response.json()["model"] == "anthropic/claude-haiku-4.5"
 
 
-def test_no_fallback_when_provider_disallows_it(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("status", status=502)
+def test_no_fallback_when_provider_disallows_it(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("status", status=502)
     body = {**example("chat_request.json"), "provider": {"order": ["openai"], "allow_fallbacks": False}}
 
     response = api.post("/chat/completions", json=body)
 
     assert response.status_code == 502
     assert response.json()["error"]["message"] == "Provider returned error"
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
-def test_every_model_failing_returns_the_last_error(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("status", status=503, times=2)
+def test_every_model_failing_returns_the_last_error(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("status", status=503, times=2)
 
     response = api.post("/chat/completions", json={**example("chat_request.json"), "provider": {}})
 
     assert response.status_code == 503
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
-def test_max_price_also_filters_the_fallback_models(emu: Emulator, api: httpx.Client) -> None:
+def test_max_price_also_filters_the_fallback_models(emulator: Emulator, api: httpx.Client) -> None:
     # chat_request.json caps completion at $2/M, which claude-haiku-4.5 ($5/M) exceeds.
-    emu.inject("status", status=502)
+    emulator.inject("status", status=502)
 
     response = api.post("/chat/completions", json=example("chat_request.json"))
 
     assert response.status_code == 502
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
 def test_provider_filters_that_remove_every_endpoint_give_404(api: httpx.Client) -> None:
@@ -97,7 +97,7 @@ def test_provider_filters_that_remove_every_endpoint_give_404(api: httpx.Client)
         }
 
 
-def test_require_parameters_skips_models_that_lack_one(emu: Emulator, api: httpx.Client) -> None:
+def test_require_parameters_skips_models_that_lack_one(emulator: Emulator, api: httpx.Client) -> None:
     # gpt-5-mini does not take temperature; claude-haiku-4.5 does.
     body = {
         **chat_body(model="openai/gpt-5-mini", temperature=0.2),

@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from apps.integrations.openrouter.emulator import Emulator
+from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     FakeClock,
@@ -38,24 +38,24 @@ KEY_OBJECT_NULLABLE = {
 
 
 @pytest.fixture
-def keys(emu: Emulator) -> dict[str, str]:
-    account = emu.add_account(credits=Decimal(150), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
+def keys(emulator: Emulator) -> dict[str, str]:
+    account = emulator.add_account(credits=Decimal(150), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
     return {
-        "inference": emu.add_key(
+        "inference": emulator.add_key(
             account, kind="inference", name="app", limit=Decimal(100), limit_reset="monthly"
         ),
-        "management": emu.add_key(account, kind="management", name="admin"),
+        "management": emulator.add_key(account, kind="management", name="admin"),
     }
 
 
 @pytest.fixture
-def api(emu: Emulator, keys: dict[str, str]) -> httpx.Client:
-    return client(emu, keys["inference"])
+def api(emulator: Emulator, keys: dict[str, str]) -> httpx.Client:
+    return client(emulator, keys["inference"])
 
 
 @pytest.fixture
-def admin(emu: Emulator, keys: dict[str, str]) -> httpx.Client:
-    return client(emu, keys["management"])
+def admin(emulator: Emulator, keys: dict[str, str]) -> httpx.Client:
+    return client(emulator, keys["management"])
 
 
 def test_chat_completion_matches_example_including_usage_values(api: httpx.Client) -> None:
@@ -87,8 +87,8 @@ def test_stream_matches_example_chunk_for_chunk(api: httpx.Client) -> None:
     assert [c["id"] for c in chunks] == [response.headers["X-Generation-Id"]] * len(chunks)
 
 
-def test_midstream_error_matches_example(emu: Emulator, api: httpx.Client) -> None:
-    emu.inject("midstream_error")
+def test_midstream_error_matches_example(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("midstream_error")
     body = chat_body("Tell me a story", model="deepseek/deepseek-chat-v3.1", stream=True)
 
     response = api.post("/chat/completions", json=body)
@@ -182,33 +182,33 @@ def test_key_management_bodies_match_examples(admin: httpx.Client) -> None:
 # --- errors -------------------------------------------------------------------------------------
 
 
-def _error_cases(emu: Emulator, keys: dict[str, str]) -> list[tuple[str, httpx.Response]]:
-    api, admin = client(emu, keys["inference"]), client(emu, keys["management"])
-    anonymous = client(emu)
+def _error_cases(emulator: Emulator, keys: dict[str, str]) -> list[tuple[str, httpx.Response]]:
+    api, admin = client(emulator, keys["inference"]), client(emulator, keys["management"])
+    anonymous = client(emulator)
     cases = [
         (
             "error_400_invalid_model.json",
             api.post("/chat/completions", json=chat_body(model="acme/not-a-model")),
         ),
-        ("error_401.json", client(emu, "sk-or-v1-" + "0" * 64).get("/key")),
+        ("error_401.json", client(emulator, "sk-or-v1-" + "0" * 64).get("/key")),
         ("error_401_missing_auth.json", anonymous.get("/key")),
         ("error_403_management_only.json", api.get("/activity")),
         ("error_404_generation.json", api.get("/generation", params={"id": "gen-1-unknown"})),
         ("error_401.json", admin.post("/chat/completions", json=chat_body())),
     ]
     for status, name in ((400, "error_400_invalid_model.json"), (404, "error_404_no_endpoints.json")):
-        emu.inject("status", status=status)
+        emulator.inject("status", status=status)
         cases.append((name, api.post("/chat/completions", json=chat_body())))
     for status, name in ((408, "error_408.json"), (502, "error_502.json"), (503, "error_503.json")):
-        emu.inject("status", status=status)
+        emulator.inject("status", status=status)
         cases.append((name, api.post("/chat/completions", json=chat_body())))
-    emu.inject("rate_limit", retry_after=3)
+    emulator.inject("rate_limit", retry_after=3)
     cases.append(("error_429_upstream.json", api.post("/chat/completions", json=chat_body())))
     return cases
 
 
-def test_every_error_the_emulator_sends_matches_its_example(emu: Emulator, keys: dict[str, str]) -> None:
-    for name, response in _error_cases(emu, keys):
+def test_every_error_the_emulator_sends_matches_its_example(emulator: Emulator, keys: dict[str, str]) -> None:
+    for name, response in _error_cases(emulator, keys):
         expected = example(name)
         assert response.status_code == expected["error"]["code"], name
         assert_same_shape(response.json(), expected)
@@ -216,18 +216,20 @@ def test_every_error_the_emulator_sends_matches_its_example(emu: Emulator, keys:
             assert response.json()["error"]["message"] == expected["error"]["message"], name
 
 
-def test_balance_and_limit_errors_match_examples(emu: Emulator) -> None:
-    broke = emu.add_account(credits=Decimal(0))
-    poor = emu.add_account(credits=Decimal("0.01"))
-    capped = emu.add_account(credits=Decimal(10))
-    capped_key = emu.add_key(capped, limit=Decimal(0), limit_reset="monthly")
+def test_balance_and_limit_errors_match_examples(emulator: Emulator) -> None:
+    broke = emulator.add_account(credits=Decimal(0))
+    poor = emulator.add_account(credits=Decimal("0.01"))
+    capped = emulator.add_account(credits=Decimal(10))
+    capped_key = emulator.add_key(capped, limit=Decimal(0), limit_reset="monthly")
 
     cases = {
-        "error_402.json": client(emu, emu.add_key(broke)).post("/chat/completions", json=chat_body()),
-        "error_402_max_tokens.json": client(emu, emu.add_key(poor)).post(
+        "error_402.json": client(emulator, emulator.add_key(broke)).post(
+            "/chat/completions", json=chat_body()
+        ),
+        "error_402_max_tokens.json": client(emulator, emulator.add_key(poor)).post(
             "/chat/completions", json=chat_body(model="anthropic/claude-sonnet-4.6")
         ),
-        "error_403_key_limit.json": client(emu, capped_key).post("/chat/completions", json=chat_body()),
+        "error_403_key_limit.json": client(emulator, capped_key).post("/chat/completions", json=chat_body()),
     }
 
     for name, response in cases.items():
@@ -238,9 +240,9 @@ def test_balance_and_limit_errors_match_examples(emu: Emulator) -> None:
     assert cases["error_402.json"].json() == example("error_402.json")
 
 
-def test_free_model_rate_limit_errors_match_examples(emu: Emulator, clock: FakeClock) -> None:
-    account = emu.add_account(credits=Decimal(5))
-    api = client(emu, emu.add_key(account))
+def test_free_model_rate_limit_errors_match_examples(emulator: Emulator, clock: FakeClock) -> None:
+    account = emulator.add_account(credits=Decimal(5))
+    api = client(emulator, emulator.add_key(account))
     free = chat_body("hi", model="openai/gpt-oss-120b:free")
     for _ in range(20):
         assert api.post("/chat/completions", json=free).status_code == 200

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from apps.integrations.openrouter.emulator import Account, Emulator
+from apps.emulator import Account, Emulator
 
 from .test_emulator_helpers import (
     MANAGEMENT_ONLY,
@@ -22,13 +22,13 @@ from .test_emulator_helpers import (
 
 
 @pytest.fixture
-def key(emu: Emulator, account: Account) -> str:
-    return emu.add_key(account, name="app")
+def key(emulator: Emulator, account: Account) -> str:
+    return emulator.add_key(account, name="app")
 
 
 @pytest.fixture
-def management_key(emu: Emulator, account: Account) -> str:
-    return emu.add_key(account, kind="management", name="admin")
+def management_key(emulator: Emulator, account: Account) -> str:
+    return emulator.add_key(account, kind="management", name="admin")
 
 
 AUTHED_GETS = ["/credits", "/key", "/auth/key", "/activity", "/generation?id=gen-1-x", "/keys", "/keys/abc"]
@@ -38,54 +38,54 @@ AUTHED_GETS = ["/credits", "/key", "/auth/key", "/activity", "/generation?id=gen
 
 
 @pytest.mark.parametrize("path", AUTHED_GETS)
-def test_missing_authorization_is_401_everywhere_but_models(emu: Emulator, path: str) -> None:
-    response = client(emu).get(path)
+def test_missing_authorization_is_401_everywhere_but_models(emulator: Emulator, path: str) -> None:
+    response = client(emulator).get(path)
 
     assert response.status_code == 401
     assert response.json() == MISSING_AUTH
 
 
-def test_missing_authorization_on_chat_is_401(emu: Emulator) -> None:
-    assert client(emu).post("/chat/completions", json=chat_body()).json() == MISSING_AUTH
+def test_missing_authorization_on_chat_is_401(emulator: Emulator) -> None:
+    assert client(emulator).post("/chat/completions", json=chat_body()).json() == MISSING_AUTH
 
 
 @pytest.mark.parametrize("path", AUTHED_GETS)
-def test_unknown_key_is_user_not_found(emu: Emulator, path: str) -> None:
-    response = client(emu, "sk-or-v1-" + "ab" * 32).get(path)
+def test_unknown_key_is_user_not_found(emulator: Emulator, path: str) -> None:
+    response = client(emulator, "sk-or-v1-" + "ab" * 32).get(path)
 
     assert response.status_code == 401
     assert response.json() == USER_NOT_FOUND
 
 
-def test_malformed_authorization_header_is_user_not_found(emu: Emulator, key: str) -> None:
-    response = client(emu).get("/key", headers={"Authorization": f"Basic {key}"})
+def test_malformed_authorization_header_is_user_not_found(emulator: Emulator, key: str) -> None:
+    response = client(emulator).get("/key", headers={"Authorization": f"Basic {key}"})
 
     assert response.json() == USER_NOT_FOUND
 
 
 def test_disabled_and_expired_keys_are_user_not_found(
-    emu: Emulator, account: Account, clock: FakeClock
+    emulator: Emulator, account: Account, clock: FakeClock
 ) -> None:
-    disabled = emu.add_key(account, disabled=True)
-    expiring = emu.add_key(account, expires_at=clock.now + timedelta(hours=1))
+    disabled = emulator.add_key(account, disabled=True)
+    expiring = emulator.add_key(account, expires_at=clock.now + timedelta(hours=1))
 
-    assert client(emu, disabled).post("/chat/completions", json=chat_body()).json() == USER_NOT_FOUND
-    assert client(emu, expiring).post("/chat/completions", json=chat_body()).status_code == 200
+    assert client(emulator, disabled).post("/chat/completions", json=chat_body()).json() == USER_NOT_FOUND
+    assert client(emulator, expiring).post("/chat/completions", json=chat_body()).status_code == 200
     clock.advance(hours=1)
-    assert client(emu, expiring).post("/chat/completions", json=chat_body()).json() == USER_NOT_FOUND
+    assert client(emulator, expiring).post("/chat/completions", json=chat_body()).json() == USER_NOT_FOUND
 
 
-def test_models_needs_no_key_and_ignores_a_bad_one(emu: Emulator) -> None:
-    assert client(emu).get("/models").status_code == 200
-    assert client(emu, "garbage").get("/models").status_code == 200
+def test_models_needs_no_key_and_ignores_a_bad_one(emulator: Emulator) -> None:
+    assert client(emulator).get("/models").status_code == 200
+    assert client(emulator, "garbage").get("/models").status_code == 200
 
 
-def test_management_key_cannot_do_inference(emu: Emulator, management_key: str) -> None:
-    response = client(emu, management_key).post("/chat/completions", json=chat_body())
+def test_management_key_cannot_do_inference(emulator: Emulator, management_key: str) -> None:
+    response = client(emulator, management_key).post("/chat/completions", json=chat_body())
 
     assert response.status_code == 401
     assert response.json() == USER_NOT_FOUND
-    assert emu.generations == []
+    assert emulator.generations == []
 
 
 @pytest.mark.parametrize(
@@ -99,9 +99,9 @@ def test_management_key_cannot_do_inference(emu: Emulator, management_key: str) 
     ],
 )
 def test_inference_key_on_management_endpoints_is_403(
-    emu: Emulator, key: str, method: str, path: str
+    emulator: Emulator, key: str, method: str, path: str
 ) -> None:
-    response = client(emu, key).request(method, path, json={"name": "x"} if method == "POST" else None)
+    response = client(emulator, key).request(method, path, json={"name": "x"} if method == "POST" else None)
 
     assert response.status_code == 403
     assert (
@@ -123,13 +123,13 @@ def test_inference_key_on_management_endpoints_is_403(
 def test_credits_modes(
     clock: FakeClock, mode: str, inference_status: int, inference_body: dict[str, Any]
 ) -> None:
-    emu = Emulator(clock=clock, credits_mode=mode)
-    account = emu.add_account(credits=Decimal(100))
-    key, admin = emu.add_key(account), emu.add_key(account, kind="management")
-    client(emu, key).post("/chat/completions", json=chat_body())
+    emulator = Emulator(clock=clock, credits_mode=mode)
+    account = emulator.add_account(credits=Decimal(100))
+    key, admin = emulator.add_key(account), emulator.add_key(account, kind="management")
+    client(emulator, key).post("/chat/completions", json=chat_body())
 
-    inference = client(emu, key).get("/credits")
-    management = client(emu, admin).get("/credits")
+    inference = client(emulator, key).get("/credits")
+    management = client(emulator, admin).get("/credits")
 
     assert (inference.status_code, inference.json()) == (inference_status, inference_body)
     assert json_decimal(management) == {"data": {"total_credits": 100, "total_usage": Decimal("0.0000072")}}
@@ -138,9 +138,9 @@ def test_credits_modes(
 # --- /key ----------------------------------------------------------------------------------------
 
 
-def test_key_reports_its_kind_and_account(emu: Emulator, key: str, management_key: str) -> None:
-    inference = client(emu, key).get("/key").json()["data"]
-    management = client(emu, management_key).get("/key").json()["data"]
+def test_key_reports_its_kind_and_account(emulator: Emulator, key: str, management_key: str) -> None:
+    inference = client(emulator, key).get("/key").json()["data"]
+    management = client(emulator, management_key).get("/key").json()["data"]
 
     assert (inference["is_management_key"], inference["is_provisioning_key"]) == (False, False)
     assert (management["is_management_key"], management["is_provisioning_key"]) == (True, True)
@@ -150,13 +150,13 @@ def test_key_reports_its_kind_and_account(emu: Emulator, key: str, management_ke
 
 
 def test_key_usage_windows_reset_at_utc_day_week_and_month(
-    emu: Emulator, account: Account, clock: FakeClock
+    emulator: Emulator, account: Account, clock: FakeClock
 ) -> None:
-    key = emu.add_key(account, limit=Decimal(1), limit_reset="weekly")
-    api = client(emu, key)
+    key = emulator.add_key(account, limit=Decimal(1), limit_reset="weekly")
+    api = client(emulator, key)
     clock.now = datetime(2026, 8, 30, 23, 0, tzinfo=UTC)  # a Sunday, the last day of a week
     api.post("/chat/completions", json=chat_body())
-    cost = emu.generations[-1].cost
+    cost = emulator.generations[-1].cost
 
     sunday = json_decimal(api.get("/key"))["data"]
     clock.now = datetime(2026, 8, 31, 0, 0, tzinfo=UTC)  # Monday: a new day and week, same month

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.integrations.openrouter.emulator import Emulator
-from apps.integrations.openrouter.emulator.core import CREDITS_MODES
-from apps.integrations.openrouter.emulator.server import make_emulator_server
+from apps.emulator import Emulator
+from apps.emulator.core import CREDITS_MODES
+from apps.emulator.server import make_emulator_server
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from apps.integrations.openrouter.emulator import Emulator
+from apps.emulator import Emulator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "openrouter" / "examples"
 BASE_URL = "http://openrouter.test/api/v1"
@@ -62,16 +62,16 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def key_usage(emu: Emulator, key: str) -> Decimal:
+def key_usage(emulator: Emulator, key: str) -> Decimal:
     """The all-time spend the emulator has charged to ``key``."""
-    registered = emu.key(key)
+    registered = emulator.key(key)
     assert registered is not None
     return registered.usage
 
 
-def client(emu: Emulator, key: str | None = None) -> httpx.Client:
+def client(emulator: Emulator, key: str | None = None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.Client(transport=emu.transport(), base_url=BASE_URL, headers=headers)
+    return httpx.Client(transport=emulator.transport(), base_url=BASE_URL, headers=headers)
 
 
 def chat_body(content: str = "What is the capital of France?", **extra: Any) -> dict[str, Any]:
