@@ -63,25 +63,18 @@ def _free_model_limits(account: Account, model: Model, now: datetime) -> Respons
     if account.free_daily.get(today, 0) >= daily_limit:
         midnight = datetime.combine(today + timedelta(days=1), time(), tzinfo=now.tzinfo)
         message = errors.FREE_PER_DAY_HIGH if daily_limit > 50 else errors.FREE_PER_DAY_LOW
-        return _rate_limited(message, daily_limit, int(midnight.timestamp()) * 1000, account.user_id)
+        return _rate_limited(message, daily_limit, int(midnight.timestamp()) * 1000, account.user_id, now)
     if account.free_minute.get(minute, 0) >= FREE_PER_MINUTE:
-        return _rate_limited(errors.FREE_PER_MIN, FREE_PER_MINUTE, (minute + 1) * 60_000, account.user_id)
+        return _rate_limited(
+            errors.FREE_PER_MIN, FREE_PER_MINUTE, (minute + 1) * 60_000, account.user_id, now
+        )
     account.free_daily[today] = account.free_daily.get(today, 0) + 1
     account.free_minute = {minute: account.free_minute.get(minute, 0) + 1}  # older minutes are over
     return None
 
 
-def _rate_limited(message: str, limit: int, reset_ms: int, user_id: str) -> Response:
-    """A 429 with real ``X-RateLimit-*`` headers, mirrored as strings in ``metadata.headers``."""
-    headers = {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": str(reset_ms),
-    }
-    metadata = {"headers": headers, "provider_name": None}
-    return errors.error_response(
-        429, message, metadata=metadata, user_id=user_id, headers=list(headers.items())
-    )
+def _rate_limited(message: str, limit: int, reset_ms: int, user_id: str, now: datetime) -> Response:
+    return errors.free_model_limited(message, limit, reset_ms, int(now.timestamp() * 1000), user_id)
 
 
 def free_requests_today(account: Account, now: datetime) -> int:

@@ -11,6 +11,7 @@ from .admission import admit
 from .catalogue import Model
 from .chat_body import MIDSTREAM_ERROR, Served, completion_json
 from .completion import compose, prompt_tokens
+from .content import last_user_text
 from .core import Core
 from .faults import Fault
 from .ids import generation_id
@@ -52,7 +53,14 @@ def handle_chat(core: Core, request: Request) -> Response:
         return call
     with core.state.lock:
         refusal = admit(key, call.models[0], call.prompt_tokens, call.max_tokens, call.started_at)
-    return refusal or _attempt_models(core, call)
+    if refusal is not None:
+        return refusal
+    # A scripted admission fault stands for OpenRouter's own checks failing (402, 403, free 429).
+    scripted = core.faults.take(faults.CHAT_PATH, key.hash, call.models[0].id, faults.ADMISSION_KINDS)
+    if scripted is not None:
+        now_ms = int(call.started_at.timestamp() * 1000)
+        return faults.admission_error(scripted, key.limit_reset, call.user_id, now_ms)
+    return _attempt_models(core, call)
 
 
 def _parse(core: Core, request: Request, key: ApiKey) -> ChatCall | Response:
@@ -105,10 +113,11 @@ def _attempt_models(core: Core, call: ChatCall) -> Response:
     last_error: Response | None = None
     routable = [m for m in call.models if call.routing.allows(m)]
     for position, model in enumerate(routable):
-        fault = core.faults.take(faults.CHAT_PATH, call.key.hash, model.id)
+        fault = core.faults.take(faults.CHAT_PATH, call.key.hash, model.id, faults.SERVING_KINDS)
         if fault is None or fault.kind not in faults.ERROR_KINDS:
             return _serve(core, call, model, fault, failed)
-        last_error = faults.upstream_error(fault, model.id, model.provider, call.user_id)
+        flagged = last_user_text([m for m in call.body["messages"] if isinstance(m, dict)])
+        last_error = faults.upstream_error(fault, model.id, model.provider, call.user_id, flagged)
         failed.append(_failed_attempt(model, last_error.status))
         if not (fault.falls_back and call.routing.allow_fallbacks) or position == len(routable) - 1:
             break

@@ -20,6 +20,7 @@ MAX_TOKENS_CREDITS_TAIL = "To increase, visit https://openrouter.ai/settings/cre
 MAX_TOKENS_KEY_TAIL = (
     "To increase, visit https://openrouter.ai/settings/keys and create a key with a higher {window} limit"
 )
+MODERATION = '{slug} requires moderation on {provider}. Your input was flagged for "{reasons}". No credits were charged.'
 INVALID_MODEL = "{slug} is not a valid model ID"
 NO_ENDPOINTS_POLICY = (
     "No endpoints found matching your data policy (Zero data retention). "
@@ -89,3 +90,22 @@ def management_only() -> Response:
 
 def bad_request(message: str, user_id: str | None = None) -> Response:
     return error_response(400, message, user_id=user_id)
+
+
+def free_model_limited(message: str, limit: int, reset_ms: int, now_ms: int, user_id: str) -> Response:
+    """A free-model 429 (OpenRouter's own cap): real ``X-RateLimit-*`` headers, mirrored as strings
+    in ``metadata.headers``, and ``Retry-After`` in whole seconds until the window resets."""
+    headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(reset_ms),
+    }
+    metadata = {"headers": headers, "provider_name": None}
+    retry_after = max(-(-(reset_ms - now_ms) // 1000), 1)
+    return error_response(
+        429,
+        message,
+        metadata=metadata,
+        user_id=user_id,
+        headers=[*headers.items(), ("Retry-After", str(retry_after))],
+    )

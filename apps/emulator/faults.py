@@ -15,14 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
+from .admission import FREE_PER_MINUTE
 from .wsgi import Body, Response
 
 CHAT_PATH = "/chat/completions"
 
-# Errors returned before any byte is sent; OpenRouter tries the next model on most of them.
-ERROR_KINDS = {"rate_limit", "status"}
+# Errors returned before any byte is sent; OpenRouter tries the next model on most of them
+# (a moderation refusal too: the next model may use a provider without that moderation).
+ERROR_KINDS = {"rate_limit", "status", "moderation"}
+# OpenRouter's own refusals before any provider is tried (as if its admission checks had failed):
+# 402 out of credits, 403 key over its limit, 429 free-model cap (with Retry-After).
+ADMISSION_KINDS = {"insufficient_credits", "key_limit", "free_rate_limit"}
 # Faults that only have a meaning for a chat completion.
-CHAT_ONLY_KINDS = {"midstream_error", "stream_no_usage", "missing_usage"}
+CHAT_ONLY_KINDS = {"midstream_error", "stream_no_usage", "missing_usage", "moderation"} | ADMISSION_KINDS
 # Faults after which the provider has done the work, so the generation is billed.
 BILLED_KINDS = {
     "read_timeout",
@@ -33,7 +38,10 @@ BILLED_KINDS = {
     "missing_usage",
 }
 KINDS = ERROR_KINDS | CHAT_ONLY_KINDS | BILLED_KINDS | {"non_json", "html", "error_200"}
+# Faults taken while a model is tried (everything but OpenRouter's own admission refusals).
+SERVING_KINDS = KINDS - ADMISSION_KINDS
 STATUS_CODES = {400, 404, 408, 502, 503}
+LIMIT_WINDOWS = {"total", "daily", "weekly", "monthly"}
 
 
 @dataclass
@@ -44,10 +52,13 @@ class Fault:
     key_hash: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
-    def matches(self, path: str, key_hash: str | None, model: str | None) -> bool:
+    def matches(
+        self, path: str, key_hash: str | None, model: str | None, kinds: Iterable[str] | None = None
+    ) -> bool:
         wanted_model = self.params.get("model")
         return (
             self.remaining > 0
+            and (kinds is None or self.kind in kinds)
             and self.path == path
             and (self.key_hash is None or self.key_hash == key_hash)
             and (wanted_model is None or model is None or wanted_model == model)
@@ -56,7 +67,7 @@ class Fault:
     @property
     def falls_back(self) -> bool:
         """True when OpenRouter would try the next model (not for an invalid-model 400)."""
-        return self.kind == "rate_limit" or (self.kind == "status" and self.status != 400)
+        return self.kind in ("rate_limit", "moderation") or (self.kind == "status" and self.status != 400)
 
     @property
     def status(self) -> int:
@@ -81,6 +92,10 @@ def validate(kind: str, path: str, times: int, params: dict[str, Any]) -> None:
         raise ValueError(f"{kind} only applies to {CHAT_PATH}")
     if kind == "status" and int(params.get("status", 0)) not in STATUS_CODES:
         raise ValueError(f"status must be one of {sorted(STATUS_CODES)}")
+    if kind == "key_limit" and params.get("window", "monthly") not in LIMIT_WINDOWS:
+        raise ValueError(f"window must be one of {sorted(LIMIT_WINDOWS)}")
+    if kind == "free_rate_limit" and params.get("scope", "minute") not in ("minute", "day"):
+        raise ValueError("scope must be minute or day")
 
 
 class FaultQueue:
@@ -92,11 +107,17 @@ class FaultQueue:
         with self._lock:
             self._faults.append(fault)
 
-    def take(self, path: str, key_hash: str | None, model: str | None = None) -> Fault | None:
-        """Consume one use of the oldest fault that matches this request."""
+    def take(
+        self,
+        path: str,
+        key_hash: str | None,
+        model: str | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> Fault | None:
+        """Consume one use of the oldest fault that matches this request (and is one of ``kinds``)."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(path, key_hash, model):
+                if fault.matches(path, key_hash, model, kinds):
                     fault.remaining -= 1
                     self._faults = [f for f in self._faults if f.remaining > 0]
                     return fault
@@ -114,10 +135,14 @@ class FaultQueue:
 # --- Responses for faults that replace the answer -------------------------------------------
 
 
-def upstream_error(fault: Fault, slug: str, provider: str, user_id: str | None) -> Response:
+def upstream_error(
+    fault: Fault, slug: str, provider: str, user_id: str | None, flagged_input: str = ""
+) -> Response:
     """An upstream-style failure for a chat attempt (the bodies of the real error examples)."""
     if fault.kind == "rate_limit":
         return _rate_limited(fault, slug, provider, user_id)
+    if fault.kind == "moderation":
+        return _moderated(fault, slug, provider, user_id, flagged_input)
     status = fault.status
     headers = _retry_after(fault)
     if status == 400:
@@ -139,6 +164,40 @@ def _rate_limited(fault: Fault, slug: str, provider: str, user_id: str | None) -
     metadata = {"raw": raw, "provider_name": provider, "is_byok": False}
     return errors.error_response(
         429, errors.PROVIDER_ERROR, metadata=metadata, user_id=user_id, headers=_retry_after(fault)
+    )
+
+
+def _moderated(fault: Fault, slug: str, provider: str, user_id: str | None, flagged_input: str) -> Response:
+    """403 moderation: metadata ``{reasons[], flagged_input (at most 100 characters), provider_name,
+    model_slug}``; the message says why the request was blocked."""
+    reasons = fault.params.get("reasons") or ["violence"]
+    metadata = {
+        "reasons": [str(reason) for reason in reasons],
+        "flagged_input": flagged_input[:100],
+        "provider_name": provider,
+        "model_slug": slug,
+    }
+    flagged_for = ", ".join(metadata["reasons"])
+    default = errors.MODERATION.format(slug=slug, provider=provider, reasons=flagged_for)
+    message = str(fault.params.get("message", default))
+    return errors.error_response(403, message, metadata=metadata, user_id=user_id)
+
+
+def admission_error(fault: Fault, key_limit_reset: str | None, user_id: str, now_ms: int) -> Response:
+    """OpenRouter's own refusal before any provider is tried, with the live bodies: 402 out of
+    credits, 403 key limit (window word total/daily/weekly/monthly), 429 free-model cap."""
+    if fault.kind == "insufficient_credits":
+        return errors.error_response(402, errors.INSUFFICIENT_CREDITS)
+    if fault.kind == "key_limit":
+        window = str(fault.params.get("window") or key_limit_reset or "total")
+        return errors.error_response(403, errors.KEY_LIMIT.format(window=window))
+    if fault.params.get("scope", "minute") == "day":
+        day_ms = 86_400_000
+        return errors.free_model_limited(
+            errors.FREE_PER_DAY_LOW, 50, (now_ms // day_ms + 1) * day_ms, now_ms, user_id
+        )
+    return errors.free_model_limited(
+        errors.FREE_PER_MIN, FREE_PER_MINUTE, (now_ms // 60_000 + 1) * 60_000, now_ms, user_id
     )
 
 

@@ -92,7 +92,8 @@ def _record(
         request_id=request_id(served.started_at),
         external_user=_optional_str(served.request.get("user")),
         http_referer=served.headers.get("http-referer"),
-        origin=served.headers.get("origin") or served.headers.get("http-referer"),
+        # /generation's origin is always a string: the caller's HTTP-Referer, "" when none was sent.
+        origin=served.headers.get("http-referer") or "",
         user_agent=served.headers.get("user-agent"),
         session_id=_optional_str(served.request.get("session_id")) or served.headers.get("x-session-id"),
         service_tier=model.service_tier,

@@ -179,7 +179,7 @@ class GenerationRecord:
     request_id: str = ""
     external_user: str | None = None
     http_referer: str | None = None
-    origin: str | None = None
+    origin: str = ""
     user_agent: str | None = None
     session_id: str | None = None
     service_tier: str | None = None

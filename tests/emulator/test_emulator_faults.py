@@ -12,7 +12,7 @@ import pytest
 
 from apps.emulator import Account, Emulator
 
-from .test_emulator_helpers import chat_body, client, key_usage, sse_data, sse_events
+from .test_emulator_helpers import FakeClock, chat_body, client, example, key_usage, sse_data, sse_events
 
 
 @pytest.fixture
@@ -296,9 +296,151 @@ def test_read_timeout_on_key_creation_still_creates_the_key(emulator: Emulator, 
     assert [k["name"] for k in admin.get("/keys").json()["data"]] == ["lost-response", "inference key"]
 
 
+def test_insufficient_credits_fault_is_the_real_402_and_bills_nothing(
+    emulator: Emulator, api: httpx.Client, key: str
+) -> None:
+    emulator.inject("insufficient_credits")
+
+    response = api.post("/chat/completions", json=chat_body())
+
+    assert response.status_code == 402
+    assert response.json() == example("error_402.json")
+    assert (emulator.generations, key_usage(emulator, key)) == ([], 0)
+    assert api.post("/chat/completions", json=chat_body()).status_code == 200  # used up after one request
+
+
+def test_key_limit_fault_is_the_real_403_with_the_window_word(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("key_limit", window="monthly")
+    emulator.inject("key_limit")  # a key without a limit window reads "total"
+
+    monthly = api.post("/chat/completions", json=chat_body())
+    total = api.post("/chat/completions", json=chat_body(stream=True))
+
+    assert (monthly.status_code, total.status_code) == (403, 403)
+    assert monthly.json() == example("error_403_key_limit.json")
+    assert total.json() == {
+        "error": {
+            "message": "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys",
+            "code": 403,
+        }
+    }
+    assert emulator.generations == []
+
+
+def test_moderation_fault_is_a_403_with_the_moderation_metadata(
+    emulator: Emulator, api: httpx.Client
+) -> None:
+    flagged = "Skriv ett hotbrev till grannen " + "x" * 120
+    emulator.inject("moderation", reasons=["harassment", "violence"])
+
+    response = api.post("/chat/completions", json=chat_body(flagged))
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "message": 'openai/gpt-4o-mini requires moderation on OpenAI. Your input was flagged for "harassment, '
+            'violence". No credits were charged.',
+            "code": 403,
+            "metadata": {
+                "reasons": ["harassment", "violence"],
+                "flagged_input": flagged[:100],
+                "provider_name": "OpenAI",
+                "model_slug": "openai/gpt-4o-mini",
+            },
+        },
+        "user_id": "user_2zR8xQy7LmNpVb3KdWfT1hGcJsE",
+    }
+    assert emulator.generations == []
+
+
+def test_moderation_on_the_first_model_falls_back_to_the_next(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.inject("moderation", model="openai/gpt-4o-mini")
+
+    response = api.post(
+        "/chat/completions",
+        json=chat_body(models=["deepseek/deepseek-chat-v3.1"], model="openai/gpt-4o-mini"),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["model"] == "deepseek/deepseek-chat-v3.1"
+    assert [g.model for g in emulator.generations] == ["deepseek/deepseek-chat-v3.1"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "limit", "reset_ms", "retry_after", "message"),
+    [
+        ("minute", "20", "1787412300000", "17", "Rate limit exceeded: free-models-per-min. "),
+        (
+            "day",
+            "50",
+            "1787443200000",
+            "30917",
+            "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
+        ),
+    ],
+)
+def test_free_rate_limit_fault_is_openrouters_429_with_retry_after(
+    emulator: Emulator,
+    api: httpx.Client,
+    clock: FakeClock,
+    scope: str,
+    limit: str,
+    reset_ms: str,
+    retry_after: str,
+    message: str,
+) -> None:
+    emulator.inject("free_rate_limit", scope=scope)
+
+    response = api.post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free"))
+
+    # The clock reads 15:24:43.517 UTC: the minute resets at 15:25:00, the day at 00:00 UTC.
+    assert response.status_code == 429
+    headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset_ms}
+    assert {name: response.headers[name] for name in headers} == headers
+    assert response.headers["Retry-After"] == retry_after
+    assert response.json() == {
+        "error": {"message": message, "code": 429, "metadata": {"headers": headers, "provider_name": None}},
+        "user_id": "user_2zR8xQy7LmNpVb3KdWfT1hGcJsE",
+    }
+    assert emulator.generations == []
+
+
+def test_free_model_caps_send_retry_after_until_the_reset(emulator: Emulator, api: httpx.Client) -> None:
+    for _ in range(20):
+        assert (
+            api.post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free")).status_code == 200
+        )
+
+    capped = api.post("/chat/completions", json=chat_body(model="openai/gpt-oss-120b:free"))
+
+    assert capped.status_code == 429
+    assert capped.json()["error"]["message"] == "Rate limit exceeded: free-models-per-min. "
+    assert capped.headers["X-RateLimit-Reset"] == "1787412300000"
+    assert capped.headers["Retry-After"] == "17"
+
+
+def test_admission_faults_are_scriptable_through_the_control_endpoint() -> None:
+    emulator = Emulator(control_endpoints=True)
+    control = httpx.Client(transport=emulator.transport(), base_url="http://openrouter.test")
+    created = control.post("/_emulator/faults", json={"kind": "key_limit", "window": "daily"})
+    refused = control.post("/_emulator/faults", json={"kind": "key_limit", "window": "hourly"})
+
+    assert created.status_code == 201
+    assert created.json()["fault"]["kind"] == "key_limit"
+    assert refused.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("kind", "params"),
-    [("explode", {}), ("status", {"status": 500}), ("status", {}), ("midstream_error", {"path": "/credits"})],
+    [
+        ("explode", {}),
+        ("status", {"status": 500}),
+        ("status", {}),
+        ("midstream_error", {"path": "/credits"}),
+        ("insufficient_credits", {"path": "/credits"}),
+        ("key_limit", {"window": "hourly"}),
+        ("free_rate_limit", {"scope": "week"}),
+    ],
 )
 def test_invalid_faults_are_refused(emulator: Emulator, kind: str, params: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"."):

@@ -66,6 +66,20 @@ def test_generation_is_404_until_the_delay_has_passed(api: httpx.Client, clock: 
     assert (data["streamed"], data["cancelled"], data["finish_reason"]) == (False, False, "stop")
 
 
+def test_generation_origin_is_the_referer_or_an_empty_string(api: httpx.Client, clock: FakeClock) -> None:
+    plain = api.post("/chat/completions", json=chat_body()).json()["id"]
+    referred = api.post(
+        "/chat/completions", json=chat_body(), headers={"HTTP-Referer": "https://shop.example.se/"}
+    ).json()["id"]
+    clock.advance(seconds=2)
+
+    without = api.get("/generation", params={"id": plain}).json()["data"]
+    with_referer = api.get("/generation", params={"id": referred}).json()["data"]
+
+    assert (without["origin"], without["http_referer"]) == ("", None)
+    assert (with_referer["origin"], with_referer["http_referer"]) == ("https://shop.example.se/",) * 2
+
+
 def test_generation_of_a_stream_is_marked_streamed(
     emulator: Emulator, api: httpx.Client, clock: FakeClock
 ) -> None:

@@ -22,7 +22,6 @@ from .test_emulator_helpers import (
 )
 
 GENERATION_NULLABLE = {
-    "$.data.origin",
     "$.data.http_referer",
     "$.data.external_user",
     "$.data.user_agent",
