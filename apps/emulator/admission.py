@@ -24,7 +24,7 @@ def admit(
     """The rejection OpenRouter would send, in its order of checks, or ``None`` to go ahead."""
     account = key.account
     if account.balance <= 0:
-        # A negative balance refuses even free models (API.md §11).
+        # A negative balance refuses even free models.
         return errors.error_response(402, errors.INSUFFICIENT_CREDITS)
     remaining = key.limit_remaining(now.date())
     if remaining is not None and remaining <= 0:

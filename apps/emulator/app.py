@@ -37,7 +37,7 @@ _ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/chat/completions"): handle_chat,
     ("GET", "/credits"): handle_credits,
     ("GET", "/key"): handle_key,
-    ("GET", "/auth/key"): handle_key,  # the legacy path serves the same body (API.md §5)
+    ("GET", "/auth/key"): handle_key,  # the legacy path serves the same body
     ("GET", "/activity"): handle_activity,
     ("GET", "/generation"): handle_generation,
     ("GET", "/keys"): lambda core, request: handle_keys(core, request, None),

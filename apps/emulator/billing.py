@@ -1,4 +1,5 @@
-"""Cost arithmetic (API.md §10) and charging it to an account and key.
+"""Cost arithmetic (tokens times the catalogue's per-token prices, cached reads and writes priced
+apart) and charging it to an account and key.
 
 All money is ``Decimal``; a wider context than the default keeps long catalogue prices such as
 ``0.00000008333333333333334`` exact when multiplied by large token counts.

@@ -60,7 +60,7 @@ class Model:
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     def price(self, name: str) -> Decimal:
-        """USD per unit; a key that is missing from ``pricing`` means zero (API.md §6)."""
+        """USD per unit; a key that is missing from ``pricing`` means zero."""
         return self.prices.get(name, Decimal(0))
 
     @property

@@ -1,4 +1,4 @@
-"""Chat completion bodies and stream chunks, field for field in the live key order (API.md §3.2, §3.3)."""
+"""Chat completion bodies and stream chunks, field for field in the live key order."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def usage_json(usage: TokenUsage, cost: Cost) -> dict[str, Any]:
             "audio_tokens": 0,
             "video_tokens": 0,
         },
-        # Live non-BYOK responses report upstream_inference_cost == cost (API.md §3.2).
+        # Live non-BYOK responses report upstream_inference_cost == cost.
         "cost_details": {
             "upstream_inference_cost": cost.total,
             "upstream_inference_prompt_cost": prompt_cost,

@@ -85,7 +85,7 @@ def compose(body: dict[str, Any], model: Model, max_tokens: int | None) -> Compl
 
 def supported_only(body: dict[str, Any], model: Model) -> dict[str, Any]:
     """The request as the provider sees it: OpenRouter silently drops parameters the model does not
-    support (API.md §3.1), so a model without structured outputs answers in prose."""
+    support, so a model without structured outputs answers in prose."""
     return {k: v for k, v in body.items() if k not in GATED_PARAMETERS or k in model.supported_parameters}
 
 

@@ -21,7 +21,7 @@ from .timefmt import parse_utc
 
 
 class Emulator:
-    """An in-memory OpenRouter: see API.md §12 for the behaviour it reproduces.
+    """An in-memory OpenRouter: accounts, keys, billing, history and scripted faults.
 
     Thread-safe: the live server runs each request on its own thread.
     """

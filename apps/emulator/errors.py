@@ -1,4 +1,4 @@
-"""Error bodies with the live strings (API.md §1.2): ``{"error":{"message","code"[,"metadata"]}[,"user_id"]}``."""
+"""Error bodies with the live strings: ``{"error":{"message","code"[,"metadata"]}[,"user_id"]}``."""
 
 from __future__ import annotations
 

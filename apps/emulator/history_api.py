@@ -1,4 +1,5 @@
-"""``/activity`` (daily usage by model, API.md §7) and ``/generation`` (one generation, §8)."""
+"""``/activity`` (daily usage by model, completed UTC days) and ``/generation`` (one
+generation, eventually consistent)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ class _Row:
         self.cached_tokens += event.cached_tokens
 
     def json(self, date_format: str) -> dict[str, Any]:
-        # Live rows say "2026-08-30 00:00:00" although the docs show "2026-08-30" (API.md §7).
+        # Live rows say "2026-08-30 00:00:00" although the docs show "2026-08-30".
         day = self.day.isoformat()
         return {
             "date": f"{day} 00:00:00" if date_format == "timestamp" else day,
@@ -127,7 +128,7 @@ def handle_generation(core: Core, request: Request) -> Response:
 
 
 def _available(core: Core, record: GenerationRecord, now: datetime) -> bool:
-    """Generations show up only some time after they finish (eventual consistency, §8)."""
+    """Generations show up only some time after they finish (eventual consistency)."""
     finished = record.completed_at or record.created_at
     return now >= finished + timedelta(seconds=core.config.generation_delay_seconds)
 

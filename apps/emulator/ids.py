@@ -1,4 +1,5 @@
-"""Identifiers in OpenRouter's real formats (API.md §1.5)."""
+"""Identifiers in OpenRouter's real formats: ``gen-<unix seconds>-<20 alphanumerics>``, 64-hex key
+hashes, ``sk-or-v1-abc...xyz`` labels and Clerk-style ``user_`` ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Key information (``/key``, ``/auth/key``), ``/credits`` and key management (``/keys``, API.md §4, §5, §9)."""
+"""Key information (``/key``, ``/auth/key``), ``/credits`` and key management (``/keys``)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _usage_fields(key: ApiKey, now: datetime) -> dict[str, Any]:
 
 
 def _budget(key: ApiKey, now: datetime) -> dict[str, Any] | None:
-    """The key's own limit as a ``key_limit`` budget (§15); ``None`` without a limit."""
+    """The key's own limit as a ``key_limit`` budget; ``None`` without a limit."""
     if key.limit is None:
         return None
     today = now.date()

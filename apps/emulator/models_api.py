@@ -1,4 +1,4 @@
-"""``GET /models``: the public catalogue with the 2026 filters and paging (API.md §6)."""
+"""``GET /models``: the public catalogue with the 2026 filters and paging."""
 
 from __future__ import annotations
 

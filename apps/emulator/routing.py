@@ -1,4 +1,4 @@
-"""The parts of the ``provider`` routing object that change which models may answer (API.md §3.1)."""
+"""The parts of the ``provider`` routing object that change which models may answer."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ class Account:
 
     @property
     def free_daily_limit(self) -> int:
-        # API.md §11: 1000 free requests a day once the account has bought $10 in total.
+        # 1000 free requests a day once the account has bought $10 in total.
         return 1000 if self.credits >= 10 else 50
 
 
