@@ -102,7 +102,10 @@ def test_fifty_concurrent_calls_over_sockets(live: tuple[Emulator, str]) -> None
     def call(index: int) -> int:
         body = chat_body(f"Question number {index}", stream=index % 2 == 0)
         return httpx.post(
-            f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}
+            f"{base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30.0,  # fifty threads on a busy machine: slow is fine, a lost answer is not
         ).status_code
 
     with ThreadPoolExecutor(max_workers=50) as pool:
