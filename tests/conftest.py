@@ -108,6 +108,13 @@ def account(emulator: Any) -> Any:
 
 
 @pytest.fixture
+def demo_emulator(emulator: Any) -> Any:
+    """The emulator with the demo account (DEMO's fixed keys, funded, 30 days of history)."""
+    emulator.seed_demo()
+    return emulator
+
+
+@pytest.fixture
 def inference_key(emulator: Any, account: Any) -> str:
     return emulator.add_key(account, kind="inference", name="tests")
 

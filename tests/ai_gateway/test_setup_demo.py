@@ -15,12 +15,6 @@ from apps.usage.models import AIUsageLog
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo_emulator(emulator: Any) -> Any:
-    emulator.seed_demo()
-    return emulator
-
-
 def test_setup_demo_creates_a_working_tenant_and_is_repeatable(settings: Any, demo_emulator: Any) -> None:
     settings.DEBUG = True
     out = StringIO()
