@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import AISettingsFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -126,20 +126,16 @@ def management_key(emulator: Any, account: Any) -> str:
 
 @pytest.fixture
 def configure() -> Callable[..., Any]:
-    """Store AI settings for a user the way the AI tab does (keys encrypted, last 4 kept)."""
+    """``configure(user, api_key, **fields)``: AISettingsFactory as a fixture, for the tests that
+    still ask for one by name; new tests call the factory."""
 
     def _configure(user: Any, api_key: str = "", **fields: Any) -> Any:
-        from apps.integrations.models import AISettings
-
-        row, _ = AISettings.objects.update_or_create(
-            user=user,
-            defaults={"openrouter_api_key": api_key, "api_key_last4": api_key[-4:], **fields},
-        )
-        return row
+        return AISettingsFactory(user=user, openrouter_api_key=api_key, **fields)
 
     return _configure
 
 
 @pytest.fixture
-def configured_a(user_a: Any, inference_key: str, configure: Callable[..., Any]) -> Any:
-    return configure(user_a, inference_key)
+def configured_a(user_a: Any, inference_key: str) -> Any:
+    """Alice's AI settings with a working key on the emulator."""
+    return AISettingsFactory(user=user_a, openrouter_api_key=inference_key)

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from apps.core.models import AuditEvent
-from apps.integrations.models import AISettings, CreditSnapshot, CreditSource
+from apps.integrations.models import AISettings
 from apps.integrations.selectors import openrouter_api_key_get, openrouter_management_key_get
 from apps.integrations.services import ai_settings_update
-from tests.factories import UserFactory
+from tests.factories import CreditSnapshotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -184,11 +184,9 @@ def test_credit_snapshot_admin_shows_money_in_the_short_shared_form(
     admin_client: Client, user_a: Any
 ) -> None:
     taken = dt.datetime(2026, 11, 2, 10, 15, tzinfo=dt.UTC)
-    snap = CreditSnapshot.objects.create(
+    snap = CreditSnapshotFactory(
         user=user_a,
         taken_at=taken,
-        minute=taken,
-        source=CreditSource.ACCOUNT,
         total_credits=Decimal("4033.5"),
         total_usage=Decimal("0.000031"),
         remaining=Decimal("4033.499969"),

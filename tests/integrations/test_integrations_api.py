@@ -17,7 +17,7 @@ from apps.emulator.state import UsageEvent
 from apps.integrations.models import AISettings
 from apps.integrations.selectors import openrouter_api_key_get
 from apps.integrations.services import ai_settings_update
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, APITokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,9 +98,8 @@ def test_session_writes_need_the_csrf_token(user_a: Any, inference_key: str, met
 
 
 def test_token_clients_need_no_csrf_token(user_a: Any, inference_key: str, clock: Any) -> None:
-    from apps.accounts.services import api_token_create
 
-    token = api_token_create(user=user_a, name="partner").plaintext
+    token = APITokenFactory(user=user_a, name="partner").plaintext
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.put(BASE, {"api_key": inference_key}, format="json").status_code == 200
