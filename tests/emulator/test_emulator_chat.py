@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -14,21 +13,10 @@ from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     chat_body,
-    client,
     expected_cost,
     json_decimal,
     key_usage,
 )
-
-
-@pytest.fixture
-def key(emulator: Emulator) -> str:
-    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
-
-
-@pytest.fixture
-def api(emulator: Emulator, key: str) -> httpx.Client:
-    return client(emulator, key)
 
 
 @pytest.mark.parametrize(
