@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import AISettingsFactory, UserFactory
@@ -58,6 +59,37 @@ def api_b(user_b: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user_b)
     return client
+
+
+@pytest.fixture
+def page_language() -> str:
+    """The Accept-Language page clients send: "" (none) gives the Swedish default; a test folder
+    that reads its pages in English overrides this."""
+    return ""
+
+
+def _page_client(user: Any, language: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language) if language else Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def page_a(user_a: Any, page_language: str) -> Client:
+    """A browser session logged in as Alice, for the HTML pages."""
+    return _page_client(user_a, page_language)
+
+
+@pytest.fixture
+def staff(db: Any) -> Any:
+    """A superuser, for the admin."""
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_page(staff: Any) -> Client:
+    """An admin session in English (a test that needs Swedish sends its own Accept-Language)."""
+    return _page_client(staff, "en")
 
 
 @pytest.fixture

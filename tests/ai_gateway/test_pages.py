@@ -18,13 +18,6 @@ from tests.factories import AISettingsFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client()
-    client.force_login(user_a)
-    return client
-
-
 def test_index_lists_features_and_only_my_recent_calls(
     page_a: Any, user_b: Any, configured_a: Any, inference_key: str, emulator: Any
 ) -> None:

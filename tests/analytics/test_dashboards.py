@@ -5,18 +5,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client()
-    client.force_login(user_a)
-    return client
 
 
 @pytest.mark.parametrize(

@@ -23,13 +23,6 @@ START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user_a)
-    return client
-
-
-@pytest.fixture
 def clock() -> Any:
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
