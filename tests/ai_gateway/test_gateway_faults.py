@@ -1,4 +1,5 @@
-"""RELIABILITY.md "Gateway under upstream faults": one logical call is one ledger row."""
+"""The gateway under upstream faults: whatever the retries and fallbacks, one logical call is one
+ledger row with the right status, attempts, tokens and cost."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""RELIABILITY.md "Keys and secrets" for the gateway: a canary key never leaves the server."""
+"""Keys never leave the server: a canary key used by the gateway appears in no response, page,
+admin screen, log line, task argument or ledger row."""
 
 from __future__ import annotations
 

@@ -203,7 +203,8 @@ def test_json_schema_output_validates_for_assorted_schemas(api: httpx.Client, sc
 
 
 def test_parameters_the_model_does_not_support_are_dropped(emulator: Emulator, api: httpx.Client) -> None:
-    # gpt-oss-120b:free has no structured outputs: OpenRouter drops response_format (API.md §3.1).
+    # gpt-oss-120b:free has no structured outputs: OpenRouter silently drops a parameter the model
+    # does not support (unless provider.require_parameters is true), here response_format.
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
     body = chat_body(
         "What is the capital of France?",
