@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -22,7 +21,6 @@ from tests.factories import PASSWORD, APITokenFactory
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/integrations/openrouter/"
-START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
 ENDPOINTS = [
     ("get", BASE),
     ("put", BASE),
@@ -48,12 +46,6 @@ NO_KEY = {
     "status_message": "",
     "verified_at": None,
 }
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture(autouse=True)
