@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import AISettingsFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -61,17 +62,65 @@ def api_b(user_b: Any) -> APIClient:
 
 
 @pytest.fixture
-def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
+def page_language() -> str:
+    """The Accept-Language page clients send: "" (none) gives the Swedish default; a test folder
+    that reads its pages in English overrides this."""
+    return ""
+
+
+def _page_client(user: Any, language: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language) if language else Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def page_a(user_a: Any, page_language: str) -> Client:
+    """A browser session logged in as Alice, for the HTML pages."""
+    return _page_client(user_a, page_language)
+
+
+@pytest.fixture
+def staff(db: Any) -> Any:
+    """A superuser, for the admin."""
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_page(staff: Any) -> Client:
+    """An admin session in English (a test that needs Swedish sends its own Accept-Language)."""
+    return _page_client(staff, "en")
+
+
+@pytest.fixture
+def emulator_clock() -> Any:
+    """The emulator's clock: ``None`` is real time (which time-machine moves); the emulator's own
+    tests override this with a fake clock they advance by hand."""
+    return None
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """Extra ``Emulator(...)`` options; a test module overrides this to configure its emulator."""
+    return {}
+
+
+@pytest.fixture
+def emulator(
+    settings: Any, monkeypatch: Any, emulator_clock: Any, emulator_options: dict[str, Any]
+) -> Iterator[Any]:
     """The OpenRouter emulator, serving settings.OPENROUTER_BASE_URL in-process (no sockets).
 
-    A second emulator instance stands in for the system fallback provider, with its own key, so
-    tests can tell which provider served a call and read each one's ledger separately.
+    The one emulator fixture of the suite: app tests reach it through our clients, the emulator's
+    own tests through ``emulator.transport()``. A second emulator instance stands in for the system
+    fallback provider, with its own key, so tests can tell which provider served a call and read
+    each one's ledger separately.
     """
     from apps.core import http
+    from apps.emulator import Emulator
     from apps.integrations import clients
-    from apps.integrations.openrouter.emulator import Emulator
 
-    emu = Emulator(generation_delay_seconds=0.0)
+    emu = Emulator(clock=emulator_clock, **{"generation_delay_seconds": 0.0, **emulator_options})
     emu.sleeps = []  # retry waits the clients asked for (recorded, not slept)
     monkeypatch.setattr(clients, "sleep", emu.sleeps.append)
     system = Emulator(generation_delay_seconds=0.0)
@@ -85,36 +134,40 @@ def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def or_account(emulator: Any) -> Any:
-    return emulator.add_account(credits=Decimal("100"))
+def account(emulator: Any) -> Any:
+    """A funded OpenRouter account ($100) on the emulator."""
+    return emulator.add_account(credits=Decimal("100"), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
 
 
 @pytest.fixture
-def inference_key(emulator: Any, or_account: Any) -> str:
-    return emulator.add_key(or_account, kind="inference", name="tests")
+def demo_emulator(emulator: Any) -> Any:
+    """The emulator with the demo account (DEMO's fixed keys, funded, 30 days of history)."""
+    emulator.seed_demo()
+    return emulator
 
 
 @pytest.fixture
-def management_key(emulator: Any, or_account: Any) -> str:
-    return emulator.add_key(or_account, kind="management", name="tests-management")
+def inference_key(emulator: Any, account: Any) -> str:
+    return emulator.add_key(account, kind="inference", name="tests")
+
+
+@pytest.fixture
+def management_key(emulator: Any, account: Any) -> str:
+    return emulator.add_key(account, kind="management", name="tests-management")
 
 
 @pytest.fixture
 def configure() -> Callable[..., Any]:
-    """Store AI settings for a user the way the AI tab does (keys encrypted, last 4 kept)."""
+    """``configure(user, api_key, **fields)``: AISettingsFactory as a fixture, for the tests that
+    still ask for one by name; new tests call the factory."""
 
     def _configure(user: Any, api_key: str = "", **fields: Any) -> Any:
-        from apps.integrations.models import AISettings
-
-        row, _ = AISettings.objects.update_or_create(
-            user=user,
-            defaults={"openrouter_api_key": api_key, "api_key_last4": api_key[-4:], **fields},
-        )
-        return row
+        return AISettingsFactory(user=user, openrouter_api_key=api_key, **fields)
 
     return _configure
 
 
 @pytest.fixture
-def configured_a(user_a: Any, inference_key: str, configure: Callable[..., Any]) -> Any:
-    return configure(user_a, inference_key)
+def configured_a(user_a: Any, inference_key: str) -> Any:
+    """Alice's AI settings with a working key on the emulator."""
+    return AISettingsFactory(user=user_a, openrouter_api_key=inference_key)

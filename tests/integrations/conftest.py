@@ -1,26 +1,24 @@
-"""Fixtures shared by the emulator's tests: an emulator on a fake clock, and a funded account."""
+"""The integration pages are asserted in English; account and cache tests run on a frozen clock."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import time_machine
 
-from apps.integrations.openrouter.emulator import Account, Emulator
-
-from .test_emulator_helpers import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def emu(clock: FakeClock) -> Emulator:
-    return Emulator(clock=clock)
+def page_language() -> str:
+    return "en"
 
 
 @pytest.fixture
-def account(emu: Emulator) -> Account:
-    return emu.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
+def clock() -> Iterator[Any]:
+    """Time frozen at ``START``; a test moves it with ``clock.shift(...)``."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller

@@ -24,13 +24,6 @@ REMOVE_MANAGEMENT = "/dashboard/integrations/ai/keys/management/remove/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user_a)
-    return client
-
-
 def _text(response: Any) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
@@ -108,9 +101,9 @@ def test_an_unknown_tab_shows_the_ai_tab(page_a: Client) -> None:
 
 
 def test_the_status_card_shows_each_keys_state(
-    page_a: Client, user_a: Any, inference_key: str, emulator: Any, or_account: Any
+    page_a: Client, user_a: Any, inference_key: str, emulator: Any, account: Any
 ) -> None:
-    wrong = emulator.add_key(or_account, kind="inference", name="pasted into the wrong field")
+    wrong = emulator.add_key(account, kind="inference", name="pasted into the wrong field")
     ai_settings_update(
         user=user_a,
         actor=user_a,

@@ -7,22 +7,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.core.models import AuditEvent
+from apps.emulator.state import UsageEvent
 from apps.integrations.models import AISettings
-from apps.integrations.openrouter.emulator.state import UsageEvent
 from apps.integrations.selectors import openrouter_api_key_get
 from apps.integrations.services import ai_settings_update
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, APITokenFactory
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/integrations/openrouter/"
-START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
 ENDPOINTS = [
     ("get", BASE),
     ("put", BASE),
@@ -48,12 +46,6 @@ NO_KEY = {
     "status_message": "",
     "verified_at": None,
 }
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -98,9 +90,8 @@ def test_session_writes_need_the_csrf_token(user_a: Any, inference_key: str, met
 
 
 def test_token_clients_need_no_csrf_token(user_a: Any, inference_key: str, clock: Any) -> None:
-    from apps.accounts.services import api_token_create
 
-    token = api_token_create(user=user_a, name="partner").plaintext
+    token = APITokenFactory(user=user_a, name="partner").plaintext
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.put(BASE, {"api_key": inference_key}, format="json").status_code == 200
@@ -303,9 +294,9 @@ def test_testing_entered_keys(api_a: APIClient, clock: Any, inference_key: str, 
 
 
 def test_testing_stored_keys_uses_your_own(
-    api_a: APIClient, user_a: Any, user_b: Any, emulator: Any, or_account: Any, inference_key: str
+    api_a: APIClient, user_a: Any, user_b: Any, emulator: Any, account: Any, inference_key: str
 ) -> None:
-    key_b = emulator.add_key(or_account, kind="inference", limit=Decimal(0))
+    key_b = emulator.add_key(account, kind="inference", limit=Decimal(0))
     ai_settings_update(user=user_b, actor=user_b, api_key=key_b, verify=False)
     ai_settings_update(user=user_a, actor=user_a, api_key=inference_key, verify=False)
     emulator.reset_ledger()
@@ -315,8 +306,8 @@ def test_testing_stored_keys_uses_your_own(
     assert {r.key_hash for r in emulator.requests} == {emulator.key_hash(inference_key)}
 
 
-def test_testing_a_key_at_its_limit(api_a: APIClient, emulator: Any, or_account: Any) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(2), limit_reset="daily")
+def test_testing_a_key_at_its_limit(api_a: APIClient, emulator: Any, account: Any) -> None:
+    key = emulator.add_key(account, kind="inference", limit=Decimal(2), limit_reset="daily")
     emulator.key(key).add_spend(dt.datetime.now(dt.UTC).date(), Decimal(2))
     check = api_a.post(f"{BASE}test/", {"api_key": key}, format="json").json()["api_key"]
     assert (
@@ -377,9 +368,9 @@ def test_credits_with_a_management_key(
 
 
 def test_credits_without_a_management_key_are_the_keys_limit(
-    api_a: APIClient, user_a: Any, clock: Any, emulator: Any, or_account: Any
+    api_a: APIClient, user_a: Any, clock: Any, emulator: Any, account: Any
 ) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(10), limit_reset="weekly")
+    key = emulator.add_key(account, kind="inference", limit=Decimal(10), limit_reset="weekly")
     ai_settings_update(user=user_a, actor=user_a, api_key=key, verify=False)
     data = api_a.get(f"{BASE}credits/").json()["data"]
     assert (data["source"], data["remaining"], data["limit"], data["limit_reset"], data["total_credits"]) == (
@@ -447,8 +438,8 @@ def test_rate_limited_with_nothing_known_is_429_with_retry_after(
     assert response.json()["error"]["code"] == "rate_limited"
 
 
-def test_key_info(api_a: APIClient, user_a: Any, clock: Any, emulator: Any, or_account: Any) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(20), limit_reset="monthly")
+def test_key_info(api_a: APIClient, user_a: Any, clock: Any, emulator: Any, account: Any) -> None:
+    key = emulator.add_key(account, kind="inference", limit=Decimal(20), limit_reset="monthly")
     ai_settings_update(user=user_a, actor=user_a, api_key=key, verify=False)
     response = api_a.get(f"{BASE}key/")
     assert response.status_code == 200
@@ -572,12 +563,12 @@ def test_activity_lists_openrouters_rows_newest_and_largest_first(
     user_a: Any,
     clock: Any,
     emulator: Any,
-    or_account: Any,
+    account: Any,
     inference_key: str,
     management_key: str,
 ) -> None:
-    _seed_activity(emulator, or_account, inference_key, dt.date(2026, 11, 18))
-    _seed_activity(emulator, or_account, inference_key, dt.date(2026, 11, 19))
+    _seed_activity(emulator, account, inference_key, dt.date(2026, 11, 18))
+    _seed_activity(emulator, account, inference_key, dt.date(2026, 11, 19))
     ai_settings_update(
         user=user_a, actor=user_a, api_key=inference_key, management_key=management_key, verify=False
     )
