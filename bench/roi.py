@@ -33,7 +33,11 @@ USERNAME = "roi-bench"
 START, DAYS = "2023-01-01", 1096  # 2023-01-01 .. 2025-12-31
 BOOKINGS_PER_DAY = 1000
 LEDGER_ROWS = 1_000_000
-RANGES = {"1 month": ("2025-12-01", "2025-12-31"), "1 year": ("2025-01-01", "2025-12-31"), "3 years": ("2023-01-01", "2025-12-31")}
+RANGES = {
+    "1 month": ("2025-12-01", "2025-12-31"),
+    "1 year": ("2025-01-01", "2025-12-31"),
+    "3 years": ("2023-01-01", "2025-12-31"),
+}
 
 
 def setup(database: str) -> None:
@@ -121,6 +125,7 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
 def report_bench(client: Any, runs: int) -> None:
     print("\nGET /api/roi/report/                p50 ms    p95 ms")
     for name, (start, end) in RANGES.items():
+
         def call(start: str = start, end: str = end) -> None:
             response = client.get("/api/roi/report/", {"start": start, "end": end})
             assert response.status_code == 200, response.content
@@ -149,7 +154,13 @@ def export_once(client: Any, start: str, end: str, *, trace: bool) -> dict[str, 
     if trace:
         peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
         tracemalloc.stop()
-    return {"first_byte": first_byte * 1000, "first_day": first_day * 1000, "total": total * 1000, "lines": lines, "peak": peak}
+    return {
+        "first_byte": first_byte * 1000,
+        "first_day": first_day * 1000,
+        "total": total * 1000,
+        "lines": lines,
+        "peak": peak,
+    }
 
 
 def export_bench(client: Any, runs: int) -> None:
@@ -174,11 +185,17 @@ def figures(user: Any) -> None:
     q = lambda v: f"{v:,.2f}"  # noqa: E731
     print(f"\nReport {start} .. {end} ({r.period.days} days)")
     print(f"  bookings {r.bookings:,}  revenue {q(r.revenue)} SEK")
-    print(f"  fixed {q(r.fixed.total)} (integration {q(r.fixed.integration)})  AI {q(r.ai_cost)}  OpenRouter {q(r.openrouter_cost)}")
-    print(f"  total cost {q(r.total_cost)}  profit {q(r.profit)}  ROI {q(r.roi_percent or 0)} %  AI share {q(r.ai_share_percent or 0)} %")
+    print(
+        f"  fixed {q(r.fixed.total)} (integration {q(r.fixed.integration)})  AI {q(r.ai_cost)}  OpenRouter {q(r.openrouter_cost)}"
+    )
+    print(
+        f"  total cost {q(r.total_cost)}  profit {q(r.profit)}  ROI {q(r.roi_percent or 0)} %  AI share {q(r.ai_share_percent or 0)} %"
+    )
     print(f"  break-even {r.break_even}")
     for p in r.projections:
-        print(f"  {p.months} months: revenue {q(p.revenue)} costs {q(p.costs)} profit {q(p.profit)} ROI {q(p.roi_percent or 0)} %")
+        print(
+            f"  {p.months} months: revenue {q(p.revenue)} costs {q(p.costs)} profit {q(p.profit)} ROI {q(p.roi_percent or 0)} %"
+        )
 
 
 def main() -> None:

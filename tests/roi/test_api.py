@@ -169,7 +169,9 @@ def test_bad_pushes_are_a_400(api_a: APIClient, body: Any) -> None:
 @pytest.mark.parametrize("external_id", ["%20%20", "x" * 101, "a%00b"])
 def test_a_bad_external_id_in_the_url_is_a_400(api_a: APIClient, external_id: str) -> None:
     response = api_a.put(
-        f"/api/roi/bookings/by-external-id/{external_id}/", {"date": "2026-11-20", "value_sek": "1"}, format="json"
+        f"/api/roi/bookings/by-external-id/{external_id}/",
+        {"date": "2026-11-20", "value_sek": "1"},
+        format="json",
     )
     assert response.status_code == 400
     body = response.json()

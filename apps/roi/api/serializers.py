@@ -125,7 +125,9 @@ class BulkResultSerializer(serializers.Serializer[Any]):
 
 
 class ROISettingsSerializer(serializers.ModelSerializer[ROISettings]):
-    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null until first saved.")
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null until first saved."
+    )
 
     class Meta:
         model = ROISettings
