@@ -159,7 +159,8 @@ def rollups_rebuild(
     its difference after the rebuild has committed: nothing is lost or counted twice. Returns the
     number of rollup rows written.
     """
-    where, params = ["status <> %s"], [UsageStatus.PENDING.value]
+    where: list[str] = ["status <> %s"]
+    params: list[Any] = [UsageStatus.PENDING.value]
     rollup_filter: dict[str, Any] = {}
     if user_id is not None:
         where.append("user_id = %s")

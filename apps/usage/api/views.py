@@ -11,12 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.periods import PeriodQuerySerializer
 from apps.core.api.viewsets import ScopedViewSetMixin
 from apps.usage.models import AIUsageLog
 from apps.usage.selectors import usage_logs, usage_summary
 
 from .serializers import (
-    DateRangeSerializer,
+    LOGS_MAX_DAYS,
     UsageLogFilterSerializer,
     UsageLogSerializer,
     UsageSummarySerializer,
@@ -40,7 +41,7 @@ class UsageLogViewSet(
     def get_base_queryset(self) -> QuerySet[Any]:
         if self.action != "list":
             return AIUsageLog.objects.all()
-        params = UsageLogFilterSerializer(data=self.request.query_params)
+        params = UsageLogFilterSerializer(data=self.request.query_params, context={"max_days": LOGS_MAX_DAYS})
         params.is_valid(raise_exception=True)
         return usage_logs(user=self.request.user, filters=params.validated_data)
 
@@ -49,11 +50,11 @@ class UsageSummaryView(APIView):
     @extend_schema(
         tags=["usage"],
         summary="Totals, per model, per use case and per UTC day",
-        parameters=[DateRangeSerializer],
+        parameters=[PeriodQuerySerializer],
         responses=UsageSummarySerializer,
     )
     def get(self, request: Request) -> Response:
-        params = DateRangeSerializer(data=request.query_params)
+        params = PeriodQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        summary = usage_summary(user=request.user, **params.validated_data)
+        summary = usage_summary(user=request.user, period=params.validated_data["period"])
         return Response(UsageSummarySerializer(summary).data)
