@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.usage.models import AIUsageLog
+from tests.factories import UsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _row(user: Any, cost: str, provider: str = "openrouter", model: str = "openai/gpt-4o-mini") -> None:
-    AIUsageLog.objects.create(
+    UsageLogFactory(
         user=user,
         provider=provider,
         model=model,

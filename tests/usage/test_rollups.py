@@ -152,11 +152,16 @@ def test_the_mixed_history_lands_on_the_right_days_and_keys(user_a: Any, user_b:
 
 def test_a_ledger_write_that_rolls_back_takes_its_rollup_with_it(user_a: Any) -> None:
     log = usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        usage_finish(
-            log=log, status=UsageStatus.SUCCESS, cost_usd=Decimal(1), cost_source=CostSource.COMPUTED
-        )
-        raise RuntimeError
+
+    def finish_then_fail() -> None:
+        with transaction.atomic():
+            usage_finish(
+                log=log, status=UsageStatus.SUCCESS, cost_usd=Decimal(1), cost_source=CostSource.COMPUTED
+            )
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        finish_then_fail()
     assert not DailyUsage.objects.filter(calls__gt=0).exists()
     assert AIUsageLog.objects.get(pk=log.pk).status == UsageStatus.PENDING
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.usage.models import AIUsageLog
+from tests.factories import UsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def _row(user: Any, when: str, cost: str | None = "0.001", **fields: Any) -> AIU
         "created_at": dt.datetime.fromisoformat(when),
     }
     values.update(fields)
-    return AIUsageLog.objects.create(**values)
+    return UsageLogFactory(**values)
 
 
 def test_logs_list_only_my_rows_with_filters(api_a: Any, user_a: Any, user_b: Any) -> None:
@@ -67,9 +68,32 @@ def test_the_ledger_cannot_be_written_through_the_api(api_a: Any, user_a: Any) -
 
 
 def test_invalid_filters_are_400(api_a: Any) -> None:
-    response = api_a.get("/api/usage/logs/", {"status": "hacked", "start": "yesterday"})
+    response = api_a.get("/api/usage/logs/", {"status": "hacked", "start": "2026-11-01"})
     assert response.status_code == 400
-    assert set(response.json()["error"]["fields"]) == {"status", "start"}
+    assert set(response.json()["error"]["fields"]) == {"status"}
+    response = api_a.get("/api/usage/logs/", {"start": "yesterday"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"start": ["Enter a valid date (YYYY-MM-DD)."]}
+
+
+@pytest.mark.parametrize("path", ["/api/usage/logs/", "/api/usage/summary/"])
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        (
+            {"start": "2026-11-05", "end": "2026-11-01"},
+            "start",
+            "The start date must not be after the end date.",
+        ),
+        ({"end": "9999-12-31"}, "end", "Dates must lie between 2000-01-01 and 2099-12-31."),
+    ],
+)
+def test_a_bad_period_is_a_400_on_every_usage_endpoint(
+    api_a: Any, path: str, query: dict[str, str], field: str, message: str
+) -> None:
+    response = api_a.get(path, query)
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {field: [message]}
 
 
 def test_list_query_count_is_pinned(api_a: Any, user_a: Any) -> None:
