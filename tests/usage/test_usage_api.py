@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -73,7 +74,7 @@ def test_invalid_filters_are_400(api_a: Any) -> None:
     assert set(response.json()["error"]["fields"]) == {"status"}
     response = api_a.get("/api/usage/logs/", {"start": "yesterday"})
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {"start": ["Enter a valid date (YYYY-MM-DD)."]}
+    assert response.json()["error"]["fields"] == {"start": ["Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."]}
 
 
 @pytest.mark.parametrize("path", ["/api/usage/logs/", "/api/usage/summary/"])
@@ -83,12 +84,12 @@ def test_invalid_filters_are_400(api_a: Any) -> None:
         (
             {"start": "2026-11-05", "end": "2026-11-01"},
             "start",
-            "The start date must not be after the end date.",
+            "Startdatumet får inte vara efter slutdatumet.",
         ),
-        ({"end": "9999-12-31"}, "end", "Dates must lie between 2000-01-01 and 2099-12-31."),
+        ({"end": "9999-12-31"}, "end", "Datum måste ligga mellan 2000-01-01 och 2099-12-31."),
     ],
 )
-def test_a_bad_period_is_a_400_on_every_usage_endpoint(
+def test_a_bad_period_is_a_400_on_every_usage_endpoint_in_the_users_language(
     api_a: Any, path: str, query: dict[str, str], field: str, message: str
 ) -> None:
     response = api_a.get(path, query)
@@ -137,3 +138,96 @@ def test_summary_rejects_a_reversed_range(api_a: Any) -> None:
 def test_anonymous_is_401(db: Any) -> None:
     assert APIClient().get("/api/usage/summary/").status_code == 401
     assert APIClient().get("/api/usage/logs/").status_code == 401
+
+
+def test_summary_reads_rollups_for_past_days_and_the_ledger_for_today_in_a_fixed_number_of_queries(
+    api_a: Any, user_a: Any, user_b: Any
+) -> None:
+    with time_machine.travel(dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC), tick=False):
+        _row(user_a, "2026-11-27T23:59:59+00:00", cost="0.25")
+        _row(user_a, "2026-11-28T00:00:00+00:00", cost="0.5", status="error")
+        _row(user_b, "2026-11-28T01:00:00+00:00", cost="7")
+        # A pending call is in flight: not in any total until it finishes.
+        AIUsageLog.objects.create(user=user_a, provider="openrouter", model="x", use_case="chat")
+        with CaptureQueriesContext(connection) as queries:
+            body = api_a.get("/api/usage/summary/", {"preset": "this_month"}).json()
+        assert len(queries) == 3  # rollups twice, today's ledger once
+        for day in range(1, 27):
+            _row(user_a, f"2026-11-{day:02d}T10:00:00+00:00", model=f"m/{day}")
+        with CaptureQueriesContext(connection) as more:
+            api_a.get("/api/usage/summary/", {"preset": "this_month"})
+        assert len(more) == len(queries)
+    assert body == {
+        "start": "2026-11-01",
+        "end": "2026-11-28",
+        "totals": {
+            "calls": 2,
+            "successful": 1,
+            "failed": 1,
+            "fallbacks": 0,
+            "prompt_tokens": 20,
+            "completion_tokens": 10,
+            "total_tokens": 30,
+            "cost_usd": "0.750000000000",
+            "cost_sek": "7.875000",
+            "unpriced": 0,
+        },
+        "by_model": [
+            {
+                "calls": 2,
+                "successful": 1,
+                "failed": 1,
+                "fallbacks": 0,
+                "prompt_tokens": 20,
+                "completion_tokens": 10,
+                "total_tokens": 30,
+                "cost_usd": "0.750000000000",
+                "cost_sek": "7.875000",
+                "unpriced": 0,
+                "model": "openai/gpt-4o-mini",
+            }
+        ],
+        "by_use_case": [
+            {
+                "calls": 2,
+                "successful": 1,
+                "failed": 1,
+                "fallbacks": 0,
+                "prompt_tokens": 20,
+                "completion_tokens": 10,
+                "total_tokens": 30,
+                "cost_usd": "0.750000000000",
+                "cost_sek": "7.875000",
+                "unpriced": 0,
+                "use_case": "chat",
+            }
+        ],
+        "by_day": [
+            {
+                "calls": 1,
+                "successful": 1,
+                "failed": 0,
+                "fallbacks": 0,
+                "prompt_tokens": 10,
+                "completion_tokens": 5,
+                "total_tokens": 15,
+                "cost_usd": "0.250000000000",
+                "cost_sek": "2.625000",
+                "unpriced": 0,
+                "day": "2026-11-27",
+            },
+            {
+                "calls": 1,
+                "successful": 0,
+                "failed": 1,
+                "fallbacks": 0,
+                "prompt_tokens": 10,
+                "completion_tokens": 5,
+                "total_tokens": 15,
+                "cost_usd": "0.500000000000",
+                "cost_sek": "5.250000",
+                "unpriced": 0,
+                "day": "2026-11-28",
+            },
+        ],
+    }
