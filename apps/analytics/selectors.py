@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from apps.core.periods import Period
+from apps.core.templatetags.money import sek
 from apps.integrations.models import CreditSnapshot, Provider, UseCase
 from apps.integrations.selectors import credit_snapshots_list
 from apps.usage.models import CostSource
@@ -197,7 +198,7 @@ def cost_distribution(*, user: Any, summary: UsageSummary) -> Distribution:
     amounts += [(key, labels[key], fixed.get(key, Decimal(0))) for key, _label in _FIXED]
     total = sum((amount for _k, _l, amount in amounts), Decimal(0))
     note = (
-        _("of which %(amount)s SEK from the system AI provider") % {"amount": f"{system.cost_sek:.2f}"}
+        _("of which %(amount)s from the system AI provider") % {"amount": sek(system.cost_sek)}
         if system.calls
         else ""
     )

@@ -181,7 +181,7 @@ def test_every_number_on_the_analytics_dashboard_is_the_ledgers(tenants: tuple[A
     assert distribution["labels"] == ["AI & Modeller (OpenRouter)"]
     assert distribution["sek"] == [str(_money(rows, "cost_sek").quantize(Decimal("0.0001")))]
     assert distribution["share"] == ["100.0"]
-    assert distribution["notes"] == [f"varav {system:.2f} SEK från systemets AI-leverantör"]
+    assert distribution["notes"] == [f"varav {_sv(system, sek)} från systemets AI-leverantör".replace(" kr", "\u00a0kr")]
     per_model: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         per_model[r.model] += r.cost_sek or 0
