@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 
+from apps.usage.cost import Cost
 from apps.usage.models import AIUsageLog, CostSource, DailyUsage, UsageSource, UsageStatus
 from apps.usage.rollups import SUM_COLUMNS, ledger_facts, rollup_apply, rollups_rebuild
 from apps.usage.services import (
@@ -64,10 +65,8 @@ def _mixed_history(user_a: Any, user_b: Any) -> list[AIUsageLog]:
     day2 = dt.datetime(2026, 11, 2, 0, 0, 1, tzinfo=dt.UTC)
     ok = {"status": UsageStatus.SUCCESS, "tokens": TokenCounts(prompt=80, completion=20), "latency_ms": 400}
     rows = [
-        _call(
-            user_a, day1, cost_usd=Decimal("0.000123456789"), cost_source=CostSource.PROVIDER_REPORTED, **ok
-        ),
-        _call(user_a, day1, cost_usd=Decimal("0.5"), cost_source=CostSource.ESTIMATED, **ok),
+        _call(user_a, day1, cost=Cost(Decimal("0.000123456789"), CostSource.PROVIDER_REPORTED), **ok),
+        _call(user_a, day1, cost=Cost(Decimal("0.5"), CostSource.ESTIMATED), **ok),
         _call(user_a, day2, **ok),  # unpriced
         _call(user_a, day2, status=UsageStatus.ERROR, error_code="provider_error", latency_ms=90),
         _call(
@@ -76,20 +75,21 @@ def _mixed_history(user_a: Any, user_b: Any) -> list[AIUsageLog]:
             model="system/model",
             provider="system",
             is_fallback=True,
-            cost_usd=Decimal("0.01"),
-            cost_source=CostSource.COMPUTED,
+            cost=Cost(Decimal("0.01"), CostSource.COMPUTED),
             use_case="sms_classification",
             **ok,
         ),
-        _call(user_b, day1, cost_usd=Decimal("7"), cost_source=CostSource.PROVIDER_REPORTED, **ok),
+        _call(user_b, day1, cost=Cost(Decimal("7"), CostSource.PROVIDER_REPORTED), **ok),
         _call(user_b, day2),  # left pending, then expired
     ]
     # Settlement upgrades the estimate and prices the unpriced row; a second upgrade is refused.
+    assert usage_set_cost(log_id=rows[1].pk, cost=Cost(Decimal("0.4"), CostSource.GENERATION_LOOKUP))
     assert usage_set_cost(
-        log_id=rows[1].pk, cost_usd=Decimal("0.4"), cost_source=CostSource.GENERATION_LOOKUP
+        log_id=rows[2].pk,
+        cost=Cost(Decimal("0.02"), CostSource.GENERATION_LOOKUP),
+        tokens=TokenCounts(prompt=90, completion=30),  # /generation's counts replace the row's
     )
-    assert usage_set_cost(log_id=rows[2].pk, cost_usd=Decimal("0.02"), cost_source=CostSource.COMPUTED)
-    assert not usage_set_cost(log_id=rows[2].pk, cost_usd=Decimal("9"), cost_source=CostSource.ESTIMATED)
+    assert not usage_set_cost(log_id=rows[2].pk, cost=Cost(Decimal("9"), CostSource.ESTIMATED))
     usage_mark_error(log_id=rows[0].pk, error_code="invalid_output", error_message="bad JSON")
     with time_machine.travel(day2 + dt.timedelta(hours=1), tick=False):
         assert usage_expire_stale_pending() == 1
@@ -146,6 +146,8 @@ def test_the_mixed_history_lands_on_the_right_days_and_keys(user_a: Any, user_b:
         ("chat", "generation_lookup", 1, 0),
         ("generic", "provider_reported", 1, 0),
     }
+    a_nov2 = DailyUsage.objects.get(user=user_a, day=dt.date(2026, 11, 2), cost_source="generation_lookup")
+    assert (a_nov2.calls, a_nov2.total_tokens, a_nov2.cost_usd) == (1, 120, Decimal("0.02"))
     expired = DailyUsage.objects.get(user=user_b, day=dt.date(2026, 11, 2))
     assert (expired.calls, expired.errors, expired.unpriced, expired.cost_source) == (1, 1, 1, "unpriced")
 
@@ -155,9 +157,7 @@ def test_a_ledger_write_that_rolls_back_takes_its_rollup_with_it(user_a: Any) ->
 
     def finish_then_fail() -> None:
         with transaction.atomic():
-            usage_finish(
-                log=log, status=UsageStatus.SUCCESS, cost_usd=Decimal(1), cost_source=CostSource.COMPUTED
-            )
+            usage_finish(log=log, status=UsageStatus.SUCCESS, cost=Cost(Decimal(1), CostSource.COMPUTED))
             raise RuntimeError
 
     with pytest.raises(RuntimeError):
@@ -176,8 +176,7 @@ def test_a_call_finishing_after_expiry_is_counted_once(user_a: Any) -> None:
             log=log,
             status=UsageStatus.SUCCESS,
             tokens=TokenCounts(prompt=3, completion=4),
-            cost_usd=Decimal("0.3"),
-            cost_source=CostSource.PROVIDER_REPORTED,
+            cost=Cost(Decimal("0.3"), CostSource.PROVIDER_REPORTED),
         )
     rows = [r for r in DailyUsage.objects.filter(user=user_a) if r.calls]
     assert [(r.calls, r.successful, r.errors, r.total_tokens, r.cost_source) for r in rows] == [
@@ -234,8 +233,7 @@ def test_concurrent_finishes_on_one_key_lose_nothing(user_a: Any) -> None:
                     log=log,
                     status=UsageStatus.SUCCESS,
                     tokens=TokenCounts(prompt=1, completion=1),
-                    cost_usd=Decimal("0.001"),
-                    cost_source=CostSource.PROVIDER_REPORTED,
+                    cost=Cost(Decimal("0.001"), CostSource.PROVIDER_REPORTED),
                 )
         except BaseException as exc:
             failures.append(exc)
