@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +25,16 @@ from .serializers import (
 )
 
 
+class UsageLogPagination(CursorPagination):
+    """Keyset pages, newest first: no COUNT over the whole ledger and no deep OFFSET, so a page of a
+    million-row tenant costs what a page of a small one does. Follow ``next`` for older rows."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 @extend_schema_view(
     list=extend_schema(
         tags=["usage"], summary="Your AI calls, newest first", parameters=[UsageLogFilterSerializer]
@@ -37,6 +48,7 @@ class UsageLogViewSet(
 
     model = AIUsageLog
     serializer_class = UsageLogSerializer
+    pagination_class = UsageLogPagination
 
     def get_base_queryset(self) -> QuerySet[Any]:
         if self.action != "list":
