@@ -24,6 +24,10 @@ try:  # The ROI app's fixed costs; absent until ROI settings exist.
     from apps.roi.selectors import roi_fixed_costs
 except ImportError:  # pragma: no cover - depends on which apps are installed
     roi_fixed_costs = None
+try:  # The activity sync's last run and reconciliation; absent until the sync exists.
+    from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
+except ImportError:  # pragma: no cover - depends on which apps are installed
+    reconciliation_gaps = sync_last_run = None
 
 REALTIME_WINDOW = dt.timedelta(minutes=1)
 BURN_DAYS = 7
@@ -165,19 +169,14 @@ class Distribution:
     chart: dict[str, Any] = field(default_factory=dict)
 
 
-_FIXED = (
-    ("telephony", "Telephony"),
-    ("sms", "SMS"),
-    ("email", "E-mail"),
-    ("support", "Support"),
-)
+_FIXED = ("telephony", "sms", "email", "support", "integration")
 
 
 def _fixed_costs(user: Any, period: Period) -> dict[str, Decimal]:
     if roi_fixed_costs is None:
         return {}
     costs = roi_fixed_costs(user=user, period=period)
-    return {key: Decimal(getattr(costs, key, 0) or 0) for key, _label in _FIXED}
+    return {key: Decimal(getattr(costs, key, 0) or 0) for key in _FIXED}
 
 
 def cost_distribution(*, user: Any, summary: UsageSummary) -> Distribution:
@@ -193,9 +192,15 @@ def cost_distribution(*, user: Any, summary: UsageSummary) -> Distribution:
         "sms": _("SMS"),
         "email": _("E-mail"),
         "support": _("Support"),
+        "integration": _("Integration"),
     }
     amounts = [("ai", _("AI & Models (OpenRouter)"), ai.cost_sek)]
-    amounts += [(key, labels[key], fixed.get(key, Decimal(0))) for key, _label in _FIXED]
+    # The one-time integration cost only appears in a period that contains its start date.
+    amounts += [
+        (key, labels[key], fixed.get(key, Decimal(0)))
+        for key in _FIXED
+        if key != "integration" or fixed.get(key)
+    ]
     total = sum((amount for _k, _l, amount in amounts), Decimal(0))
     note = (
         _("of which %(amount)s from the system AI provider") % {"amount": sek(system.cost_sek)}
@@ -219,3 +224,26 @@ def top_models(summary: UsageSummary, n: int) -> list[dict[str, Any]]:
     """The ``n`` costliest models with their share of the summary's cost."""
     whole = summary.totals.cost_sek
     return [{**row, "share": share(row["cost_sek"], whole)} for row in summary.by_model[:n]]
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """The activity sync as the data-quality panel shows it (``available`` is False without the sync)."""
+
+    available: bool
+    last_run: Any = None
+    gap_usd: Decimal = Decimal(0)
+    gap_days: int = 0
+
+
+def sync_status_get(*, user: Any, period: Period) -> SyncStatus:
+    """The last sync run and the spend OpenRouter billed that the gateway did not record in ``period``."""
+    if sync_last_run is None or reconciliation_gaps is None:
+        return SyncStatus(available=False)
+    gaps = reconciliation_gaps(user=user, period=period)
+    return SyncStatus(
+        available=True,
+        last_run=sync_last_run(user=user),
+        gap_usd=sum((g.adjustment_usd for g in gaps), Decimal(0)),
+        gap_days=len({g.date for g in gaps}),
+    )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from apps.core.periods import Period, PeriodError, Preset, period_parse, utc_today
 from apps.integrations.account import account_credits_get
-from apps.integrations.models import Provider, UseCase
+from apps.integrations.models import Provider
 from apps.integrations.presenters import status_context
 from apps.integrations.selectors import ai_settings_display_get, credit_snapshot_latest
 from apps.usage.selectors import usage_recent, usage_summary
@@ -62,7 +62,7 @@ def _url_or_empty(name: str) -> str:
 
 
 def _base_context(choice: PeriodChoice) -> dict[str, Any]:
-    return {"choice": choice, "presets": Preset.choices, "use_case_labels": dict(UseCase.choices)}
+    return {"choice": choice, "presets": Preset.choices}
 
 
 def _live_context(request: HttpRequest, period: Period) -> dict[str, Any]:
@@ -73,6 +73,7 @@ def _live_context(request: HttpRequest, period: Period) -> dict[str, Any]:
         "charts": selectors.chart_data(summary),
         "tracking": tracking,
         "quality": selectors.data_quality(summary),
+        "sync": selectors.sync_status_get(user=request.user, period=period),
     }
 
 
