@@ -247,3 +247,8 @@ def sync_status_get(*, user: Any, period: Period) -> SyncStatus:
         gap_usd=sum((g.adjustment_usd for g in gaps), Decimal(0)),
         gap_days=len({g.date for g in gaps}),
     )
+
+
+def last_sync_get(*, user: Any) -> Any:
+    """The tenant's latest activity sync run, or ``None`` (also before the sync exists)."""
+    return sync_last_run(user=user) if sync_last_run is not None else None

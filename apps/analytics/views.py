@@ -159,5 +159,6 @@ def overview_card(request: HttpRequest) -> HttpResponse:
             "recent": usage_recent(user=request.user, limit=5),
             "latest_snapshot": latest,
             "runway": selectors.runway_get(user=request.user, remaining_usd=remaining, today=today),
+            "last_sync": selectors.last_sync_get(user=request.user),
         },
     )

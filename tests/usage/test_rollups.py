@@ -248,3 +248,51 @@ def test_concurrent_finishes_on_one_key_lose_nothing(user_a: Any) -> None:
     assert failures == []
     row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
     assert (row.calls, row.total_tokens, row.cost_usd) == (40, 80, Decimal("0.04"))
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_racing_live_writes_neither_loses_nor_double_counts(user_a: Any) -> None:
+    logs = [
+        usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
+        for _ in range(60)
+    ]
+    failures: list[BaseException] = []
+
+    def finish(chunk: list[AIUsageLog]) -> None:
+        try:
+            for log in chunk:
+                usage_finish(
+                    log=log,
+                    status=UsageStatus.SUCCESS,
+                    tokens=TokenCounts(prompt=1, completion=1),
+                    cost=Cost(Decimal("0.001"), CostSource.PROVIDER_REPORTED),
+                )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    def rebuild() -> None:
+        try:
+            for _ in range(5):
+                rollups_rebuild(user_id=user_a.pk)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=finish, args=(logs[n::4],)) for n in range(4)]
+    threads.append(threading.Thread(target=rebuild))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    incremental = _snapshot()
+    rollups_rebuild()
+    assert _snapshot() == incremental
+    row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
+    assert (row.calls, row.total_tokens) == (60, 120)
