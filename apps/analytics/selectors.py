@@ -32,14 +32,19 @@ except ImportError:  # pragma: no cover - depends on which apps are installed
 REALTIME_WINDOW = dt.timedelta(minutes=1)
 BURN_DAYS = 7
 SPARKLINE_DAYS = 30
-PERCENT = Decimal("0.1")
+SHARE_PLACES = Decimal("0.001")  # a tenth of a percent
 
 
 def share(part: Decimal, whole: Decimal) -> Decimal:
-    """``part`` as a percentage of ``whole``, to one decimal (0 when the whole is 0)."""
+    """``part`` as a ratio 0..1 of ``whole``, to a tenth of a percent (0 when the whole is 0)."""
     if not whole:
         return Decimal(0)
-    return (Decimal(100) * part / whole).quantize(PERCENT, rounding=ROUND_HALF_UP)
+    return (part / whole).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _exact(amount: Decimal) -> str:
+    """The exact amount without the column's padding zeros (``0.000031``, not ``0.000031000000``)."""
+    return format(amount.normalize(), "f")
 
 
 def _series(labels: list[str], amounts: list[Totals], **extra: Any) -> dict[str, Any]:
@@ -47,8 +52,9 @@ def _series(labels: list[str], amounts: list[Totals], **extra: Any) -> dict[str,
     whole = sum((t.cost_sek for t in amounts), Decimal(0))
     return {
         "labels": labels,
-        "sek": [str(t.cost_sek.quantize(Decimal("0.0001"))) for t in amounts],
-        "usd": [str(t.cost_usd.quantize(Decimal("0.000001"))) for t in amounts],
+        # Exact decimal strings: the tables and tooltips round them by the one money rule.
+        "sek": [_exact(t.cost_sek) for t in amounts],
+        "usd": [_exact(t.cost_usd) for t in amounts],
         "share": [str(share(t.cost_sek, whole)) for t in amounts],
         **extra,
     }
@@ -213,7 +219,7 @@ def cost_distribution(*, user: Any, summary: UsageSummary) -> Distribution:
     ]
     chart = {
         "labels": [s.label for s in slices if s.cost_sek],
-        "sek": [str(s.cost_sek.quantize(Decimal("0.0001"))) for s in slices if s.cost_sek],
+        "sek": [_exact(s.cost_sek) for s in slices if s.cost_sek],
         "share": [str(s.share) for s in slices if s.cost_sek],
         "notes": [s.note for s in slices if s.cost_sek],
     }

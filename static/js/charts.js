@@ -1,12 +1,10 @@
 // Draws the dashboard charts from the JSON the page embeds (json_script "chart-data",
-// "distribution-data"). Amounts are drawn in SEK; tooltips add USD and the share in %.
-// When htmx swaps in fresh data (live updates) the same charts are updated in place.
+// "distribution-data"). Amounts are drawn in SEK; tooltips add USD and the share in %, formatted by
+// money.js so an amount reads as it does in the page's tables. When htmx swaps in fresh data (live
+// updates) the same charts are updated in place: no new canvas, no flicker.
 (function () {
   "use strict";
   const palette = ["#4f46e5", "#0ea5e9", "#10b981", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#f97316", "#64748b"];
-  const lang = document.documentElement.lang || "sv";
-  const sekFormat = new Intl.NumberFormat(lang, { style: "currency", currency: "SEK", maximumSignificantDigits: 6 });
-  const usdFormat = new Intl.NumberFormat(lang, { style: "currency", currency: "USD", maximumSignificantDigits: 4 });
   const charts = {};
 
   function read(id) {
@@ -17,9 +15,9 @@
   function tooltip(series) {
     return function (ctx) {
       const i = ctx.dataIndex;
-      let text = `${ctx.label}: ${sekFormat.format(Number(series.sek[i]))}`;
-      if (series.usd) text += ` (${usdFormat.format(Number(series.usd[i]))})`;
-      text += ` · ${Number(series.share[i]).toLocaleString(lang)} %`;
+      let text = `${ctx.label}: ${Money.sek(series.sek[i])}`;
+      if (series.usd) text += ` (${Money.usd(series.usd[i])})`;
+      text += ` · ${Money.percent(series.share[i])}`;
       if (series.notes && series.notes[i]) text += ` · ${series.notes[i]}`;
       return text;
     };
@@ -55,13 +53,13 @@
           legend: line ? { display: false } : { position: "bottom", labels: { boxWidth: 12 } },
           tooltip: { callbacks: { label: tooltip(series) } },
         },
-        scales: line ? { y: { beginAtZero: true, ticks: { callback: (v) => sekFormat.format(v) } } } : {},
+        scales: line ? { y: { beginAtZero: true, ticks: { callback: (v) => Money.sek(v) } } } : {},
       },
     });
   }
 
   function render() {
-    if (typeof Chart === "undefined") return;
+    if (typeof Chart === "undefined" || typeof Money === "undefined") return;
     const data = read("chart-data");
     if (data) {
       draw("chart-by-model", "doughnut", data.by_model);

@@ -15,7 +15,7 @@ import time_machine
 from django.test import Client
 from django.utils import translation
 
-from apps.core.templatetags.money import sek, usd
+from apps.core.templatetags.money import percent, sek, tokens, usd
 from apps.integrations.models import CreditSnapshot, CreditSource
 from apps.usage.models import AIUsageLog
 from tests.factories import UsageLogFactory
@@ -111,8 +111,8 @@ def _money(rows: list[AIUsageLog], field: str) -> Decimal:
     return sum((getattr(r, field) or Decimal(0) for r in rows), Decimal(0))
 
 
-def _percent(part: Decimal, whole: Decimal) -> Decimal:
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+def _ratio(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def _sv(value: Any, fmt: Any) -> str:
@@ -133,21 +133,21 @@ def test_every_number_on_the_openrouter_dashboard_is_the_ledgers(
     assert _text(html, "total-cost-sek") == _sv(_money(rows, "cost_sek"), sek)
     assert _text(html, "total-cost-usd") == _sv(_money(rows, "cost_usd"), usd)
     assert _text(html, "total-calls") == str(len(rows))
-    assert _text(html, "total-tokens") == str(sum(r.total_tokens for r in rows))
+    assert _text(html, "total-tokens") == _sv(sum(r.total_tokens for r in rows), tokens)
     errors = sum(r.status != "success" for r in rows)
-    assert _text(html, "error-rate") == f"{round(100 * errors / len(rows))} %"
-    assert _text(html, "fallback-rate") == "0 %"
+    assert _text(html, "error-rate") == _sv(Decimal(errors) / len(rows), percent)
+    assert _text(html, "fallback-rate") == _sv(0, percent)
     assert _text(html, "average-cost") == _sv(_money(rows, "cost_sek") / len(rows), sek)
     charts = _json(html, "chart-data")
     per_model: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         per_model[r.model] += r.cost_sek or 0
     assert dict(zip(charts["by_model"]["labels"], map(Decimal, charts["by_model"]["sek"]), strict=True)) == {
-        m: v.quantize(Decimal("0.0001")) for m, v in per_model.items()
+        m: v for m, v in per_model.items()
     }
     whole = _money(rows, "cost_sek")
     assert list(map(Decimal, charts["by_model"]["share"])) == [
-        _percent(per_model[m], whole) for m in charts["by_model"]["labels"]
+        _ratio(per_model[m], whole) for m in charts["by_model"]["labels"]
     ]
     per_day: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
@@ -155,7 +155,7 @@ def test_every_number_on_the_openrouter_dashboard_is_the_ledgers(
     days = charts["by_day"]["labels"]
     assert (days[0], days[-1], len(days)) == (start.isoformat(), "2026-11-28", (NOW.date() - start).days + 1)
     assert {d: Decimal(v) for d, v in zip(days, charts["by_day"]["sek"], strict=True) if Decimal(v)} == {
-        d: v.quantize(Decimal("0.0001")) for d, v in per_day.items() if v
+        d: v for d, v in per_day.items() if v
     }
     stats = re.findall(
         r'<td class="mono">([^<]+)</td>\s*<td class="num">(\d+)</td>', html.split('id="or-model-stats"')[1]
@@ -179,9 +179,11 @@ def test_every_number_on_the_analytics_dashboard_is_the_ledgers(tenants: tuple[A
     distribution = _json(html, "distribution-data")
     system = _money([r for r in rows if r.provider == "system"], "cost_sek")
     assert distribution["labels"] == ["AI & Modeller (OpenRouter)"]
-    assert distribution["sek"] == [str(_money(rows, "cost_sek").quantize(Decimal("0.0001")))]
-    assert distribution["share"] == ["100.0"]
-    assert distribution["notes"] == [f"varav {_sv(system, sek)} från systemets AI-leverantör".replace(" kr", "\u00a0kr")]
+    assert list(map(Decimal, distribution["sek"])) == [_money(rows, "cost_sek")]
+    assert distribution["share"] == ["1.000"]
+    assert distribution["notes"] == [
+        f"varav {_sv(system, sek)} från systemets AI-leverantör".replace(" kr", "\u00a0kr")
+    ]
     per_model: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         per_model[r.model] += r.cost_sek or 0
