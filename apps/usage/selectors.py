@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
@@ -102,7 +103,8 @@ class UsageSummary:
     """A period's usage: totals and breakdowns, all derived from the same grouped rows.
 
     ``groups`` holds sums per (model, use case, provider, cost source); ``days`` per (day,
-    provider). ``for_provider`` narrows both without another query.
+    provider). ``for_provider`` narrows both without another query. The derived views are computed
+    once per instance (templates read them many times).
     """
 
     start: dt.date
@@ -124,27 +126,27 @@ class UsageSummary:
             days=[(k, t) for k, t in self.days if k[1] == provider],
         )
 
-    @property
+    @cached_property
     def totals(self) -> Totals:
         return sum((t for _, t in self.groups), Totals())
 
-    @property
+    @cached_property
     def by_model(self) -> list[dict[str, Any]]:
         return _rows(_sum_by(self.groups, 0), "model")
 
-    @property
+    @cached_property
     def by_use_case(self) -> list[dict[str, Any]]:
         return _rows(_sum_by(self.groups, 1), "use_case")
 
-    @property
+    @cached_property
     def by_provider(self) -> list[dict[str, Any]]:
         return _rows(_sum_by(self.groups, 2), "provider")
 
-    @property
+    @cached_property
     def by_cost_source(self) -> list[dict[str, Any]]:
         return _rows(_sum_by(self.groups, 3), "cost_source")
 
-    @property
+    @cached_property
     def by_day(self) -> list[dict[str, Any]]:
         """Days with finished calls, oldest first."""
         summed = dict(_sum_by(list(self.days), 0))

@@ -244,3 +244,11 @@ def test_logs_are_keyset_pages_newest_first_without_gaps_or_repeats(api_a: Any, 
         url = body["next"]
     assert len(seen) == len(set(seen)) == 8
     assert seen[1:] == [row.pk for row in reversed(rows)]
+
+
+def test_a_bad_page_link_is_a_400(api_a: Any) -> None:
+    response = api_a.get("/api/usage/logs/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "cursor": ["Länken till sidan är ogiltig; börja från första sidan."]
+    }
