@@ -143,7 +143,10 @@ class DailyUsage(models.Model):
     key so the dashboards can say how much of the cost is reported, looked up, computed or estimated.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique key's index leads with (user, day), which every read uses.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.DateField()
     model = models.CharField(max_length=200)
     use_case = models.CharField(max_length=30, choices=UseCase.choices)
