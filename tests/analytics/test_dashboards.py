@@ -18,7 +18,7 @@ from django.utils import translation
 from apps.core.templatetags.money import percent, sek, tokens, usd
 from apps.integrations.models import CreditSnapshot, CreditSource
 from apps.usage.models import AIUsageLog
-from tests.factories import UsageLogFactory
+from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,10 @@ def _at(day: int, month: int = 11, hour: int = 10) -> dt.datetime:
 
 def _history(user: Any, scale: Decimal) -> None:
     """The same shape of usage for each tenant (overlapping days, models, use cases), other amounts."""
-    UsageLogFactory(user=user, created_at=_at(20, month=10), cost_usd=Decimal("0.5") * scale)  # last month
-    UsageLogFactory(user=user, created_at=_at(2), cost_usd=Decimal("0.000123") * scale, latency_ms=300)
-    UsageLogFactory(user=user, created_at=_at(2, hour=23), model=CLAUDE, cost_usd=Decimal("0.02") * scale)
-    UsageLogFactory(
+    AIUsageLogFactory(user=user, created_at=_at(20, month=10), cost_usd=Decimal("0.5") * scale)  # last month
+    AIUsageLogFactory(user=user, created_at=_at(2), cost_usd=Decimal("0.000123") * scale, latency_ms=300)
+    AIUsageLogFactory(user=user, created_at=_at(2, hour=23), model=CLAUDE, cost_usd=Decimal("0.02") * scale)
+    AIUsageLogFactory(
         user=user,
         created_at=_at(15),
         model=CLAUDE,
@@ -53,7 +53,7 @@ def _history(user: Any, scale: Decimal) -> None:
         completion_tokens=0,
         latency_ms=None,
     )
-    UsageLogFactory(
+    AIUsageLogFactory(
         user=user,
         created_at=_at(15),
         model=SYSTEM,
@@ -63,8 +63,8 @@ def _history(user: Any, scale: Decimal) -> None:
         cost_usd=Decimal("0.003") * scale,
         cost_source="computed",
     )
-    UsageLogFactory(user=user, created_at=_at(28, hour=9), cost_usd=Decimal("0.01") * scale)  # today
-    UsageLogFactory(
+    AIUsageLogFactory(user=user, created_at=_at(28, hour=9), cost_usd=Decimal("0.01") * scale)  # today
+    AIUsageLogFactory(
         user=user,
         created_at=_at(28, hour=11),
         model=CLAUDE,
@@ -268,8 +268,8 @@ def test_query_counts_are_pinned_whatever_the_rows(
     with django_assert_num_queries(queries):
         assert client.get(path).status_code == 200
     for day in range(3, 27):
-        UsageLogFactory(user=tenants[0], created_at=_at(day), model=f"m/{day}")
-        UsageLogFactory(user=tenants[0], created_at=_at(28, hour=1), model=f"m/{day}")
+        AIUsageLogFactory(user=tenants[0], created_at=_at(day), model=f"m/{day}")
+        AIUsageLogFactory(user=tenants[0], created_at=_at(28, hour=1), model=f"m/{day}")
     with django_assert_num_queries(queries):
         assert client.get(path).status_code == 200
 
@@ -294,9 +294,9 @@ def test_account_panel_shows_credits_history_and_the_runway(user_a: Any, user_b:
     CreditSnapshot.objects.create(
         user=user_b, taken_at=NOW, minute=NOW, source=CreditSource.ACCOUNT, remaining=Decimal(999)
     )
-    UsageLogFactory(user=user_a, created_at=_at(25), cost_usd=Decimal("0.7"))  # 0.1 USD a day over 7 days
-    UsageLogFactory(user=user_a, created_at=_at(20), cost_usd=Decimal("5"))  # before the 7 days
-    UsageLogFactory(user=user_b, created_at=_at(25), cost_usd=Decimal("70"))
+    AIUsageLogFactory(user=user_a, created_at=_at(25), cost_usd=Decimal("0.7"))  # 0.1 USD a day over 7 days
+    AIUsageLogFactory(user=user_a, created_at=_at(20), cost_usd=Decimal("5"))  # before the 7 days
+    AIUsageLogFactory(user=user_b, created_at=_at(25), cost_usd=Decimal("70"))
     from apps.analytics import selectors
 
     runway = selectors.runway_get(user=user_a, remaining_usd=Decimal(15), today=NOW.date())

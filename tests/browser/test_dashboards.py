@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 from tests.browser.conftest import login
-from tests.factories import PASSWORD, UsageLogFactory, UserFactory
+from tests.factories import PASSWORD, AIUsageLogFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,15 +39,15 @@ def tenant(db: Any) -> Any:
     user = UserFactory(username="demo")
     now = dt.datetime.now(dt.UTC)
     last_month = now.replace(day=1) - dt.timedelta(days=3)
-    UsageLogFactory(user=user, created_at=now - dt.timedelta(seconds=5), cost_usd=Decimal("0.02"))
-    UsageLogFactory(
+    AIUsageLogFactory(user=user, created_at=now - dt.timedelta(seconds=5), cost_usd=Decimal("0.02"))
+    AIUsageLogFactory(
         user=user,
         created_at=now - dt.timedelta(seconds=4),
         model="anthropic/claude-3.5-haiku",
         use_case="lead_enrichment",
         cost_usd=Decimal("0.05"),
     )
-    UsageLogFactory(
+    AIUsageLogFactory(
         user=user,
         created_at=now - dt.timedelta(seconds=3),
         model="system/model",
@@ -56,8 +56,8 @@ def tenant(db: Any) -> Any:
         cost_usd=Decimal("0.01"),
         cost_source="computed",
     )
-    UsageLogFactory(user=user, created_at=last_month, cost_usd=Decimal("1.5"))
-    UsageLogFactory(user=UserFactory(username="neighbour"), created_at=now, cost_usd=Decimal("99"))
+    AIUsageLogFactory(user=user, created_at=last_month, cost_usd=Decimal("1.5"))
+    AIUsageLogFactory(user=UserFactory(username="neighbour"), created_at=now, cost_usd=Decimal("99"))
     return user
 
 
@@ -136,7 +136,7 @@ def test_live_updates_arrive_without_a_reload_and_charts_update_in_place(
     page.evaluate(
         "() => { window.__sameDocument = true; window.__chart = Chart.getChart('chart-by-model'); }"
     )
-    UsageLogFactory(
+    AIUsageLogFactory(
         user=tenant, model="mistral/small", cost_usd=Decimal("0.03"), created_at=dt.datetime.now(dt.UTC)
     )
     page.wait_for_function(
