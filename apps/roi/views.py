@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.core.periods import PeriodError, Preset, period_parse, utc_today
+from apps.core.periods import Period, PeriodError, Preset, period_parse, utc_today
 from apps.integrations.models import UseCase
 from apps.usage.selectors import usage_summary
 
@@ -97,7 +97,7 @@ def _settings_context(request: HttpRequest) -> dict[str, Any]:
         "page": page,
         "bookings": list(page.object_list),
         "month_revenue": revenue or 0,
-        "ai": usage_summary(user=request.user, start=month_start, end=today).totals,
+        "ai": usage_summary(user=request.user, period=Period(month_start, today)).totals,
     }
 
 
