@@ -166,22 +166,12 @@ class ROISettingsFactory(factory.django.DjangoModelFactory):
     integration_start = None
 
 
-class LedgerRowFactory(factory.django.DjangoModelFactory):
-    """A finished, priced ledger row; pass ``cost_sek=None`` (and ``cost_usd=None``) for an unpriced one."""
+class LedgerRowFactory(AIUsageLogFactory):
+    """A finished, priced ledger row given by its SEK cost (with its rollup, like the services write it);
+    pass ``cost_sek=None`` for an unpriced one."""
 
-    class Meta:
-        model = "usage.AIUsageLog"
-
-    user = factory.SubFactory(UserFactory)
-    provider = "openrouter"
-    model = "openai/gpt-4o-mini"
-    use_case = "chat"
-    status = "success"
-    prompt_tokens = 10
-    completion_tokens = 5
-    total_tokens = 15
     fx_rate = Decimal("10.000000")
-    cost_usd = factory.LazyAttribute(lambda o: None if o.cost_sek is None else o.cost_sek / o.fx_rate)
     cost_sek = Decimal("1.00")
+    cost_usd = factory.LazyAttribute(lambda o: None if o.cost_sek is None else o.cost_sek / o.fx_rate)
     cost_source = factory.LazyAttribute(lambda o: "unpriced" if o.cost_sek is None else "provider_reported")
     created_at = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
