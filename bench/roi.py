@@ -57,12 +57,13 @@ def setup(database: str) -> None:
 
 
 def seed() -> Any:
+    from django.core.management import call_command
     from django.db import connection
 
     from apps.accounts.models import User
     from apps.roi.models import Booking, BookingDay, ROISettings
     from apps.roi.rollups import booking_days_rebuild
-    from apps.usage.models import AIUsageLog
+    from apps.usage.models import AIUsageLog, DailyUsage
 
     user, _ = User.objects.get_or_create(username=USERNAME)
     ROISettings.objects.update_or_create(
@@ -106,7 +107,11 @@ def seed() -> Any:
         if BookingDay.objects.for_user(user).count() != DAYS:
             print("rebuilding the bookings-per-day rollup …", flush=True)
             booking_days_rebuild(user_id=user.pk)
+        if not DailyUsage.objects.for_user(user).exists():
+            print("rebuilding the daily usage rollups …", flush=True)
+            call_command("rebuild_usage_rollups", verbosity=0)
         cursor.execute("ANALYZE roi_booking")
+        cursor.execute("ANALYZE usage_daily")
         cursor.execute("ANALYZE roi_bookingday")
         cursor.execute("ANALYZE ai_usage_logs")
     return user
