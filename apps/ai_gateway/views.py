@@ -19,6 +19,7 @@ from . import features
 from .errors import GatewayError
 from .forms import LeadForm, MessageForm, PromptForm, ReviewsForm, SmsForm
 from .models import ChatConversation
+from .presenters import result_fields
 from .streaming import GatewayStream
 
 
@@ -101,7 +102,10 @@ def feature(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                context["result"] = page.run(user=request.user, **form.cleaned_data)
+                result = page.run(user=request.user, **form.cleaned_data)
+                context["result"] = result
+                if page.structured:
+                    context["result_fields"] = result_fields(result.output)
             except GatewayError as exc:
                 context["error"] = exc
         template = "ai_gateway/_result.html" if request.htmx else "ai_gateway/feature.html"  # type: ignore[attr-defined]

@@ -41,9 +41,13 @@ def test_index_lists_features_and_only_my_recent_calls(
 @pytest.mark.parametrize(
     ("slug", "data", "expected"),
     [
-        ("lead-enrichment", {"company": "Klippoteket AB"}, "next_step"),
-        ("review-analysis", {"reviews": "Toppen!\nFör dyrt."}, "sentiment"),
-        ("sms-classification", {"text": "Kan jag boka?", "categories": "booking, other"}, "confidence"),
+        ("lead-enrichment", {"company": "Klippoteket AB"}, "<dt>Föreslaget nästa steg</dt>"),
+        ("review-analysis", {"reviews": "Toppen!\nFör dyrt."}, "<dt>Stämning</dt>"),
+        (
+            "sms-classification",
+            {"text": "Kan jag boka?", "categories": "booking, other"},
+            "<dt>Säkerhet</dt>",
+        ),
         (
             "message-generation",
             {"channel": "sms", "tone": "friendly", "length": "short", "brief": "Påminnelse"},
@@ -127,3 +131,62 @@ def test_api_output_serializers_match_the_feature_shapes() -> None:
 
     assert set(LeadOutput().fields) == set(LeadProfile.model_fields)
     assert set(ReviewsOutput().fields) == set(ReviewAnalysis.model_fields)
+
+
+def _dl(html: str) -> list[tuple[str, str]]:
+    """The result card's (label, value) pairs, whitespace collapsed."""
+    import re
+
+    block = html.split('<dl class="kv result-fields">')[1].split("</dl>")[0]
+    pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", block, flags=re.S)
+    return [(label.strip(), " ".join(value.split())) for label, value in pairs]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("sv", [("Kategori", "avbokning"), ("Säkerhet", "50,0 %")]),
+        ("en", [("Category", "cancellation"), ("Confidence", "50.0%")]),
+    ],
+)
+def test_sms_result_shows_labelled_fields_and_confidence_as_percent(
+    user_a: Any, configured_a: Any, emulator: Any, language: str, expected: list[tuple[str, str]]
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user_a)
+    # The emulator picks the enum value the message mentions and the middle of 0..1 for confidence.
+    response = client.post(
+        "/dashboard/ai/sms-classification/",
+        {"text": "Jag vill avboka min tid (cancellation)"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert _dl(response.content.decode()) == expected
+
+
+def test_review_result_translates_sentiment_and_labels_every_field(
+    page_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    html = page_a.post(
+        "/dashboard/ai/review-analysis/", {"reviews": "Blandat intryck, mixed"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    fields = _dl(html)
+    assert [label for label, _value in fields] == ["Stämning", "Ämnen", "Sammanfattning", "Förslag på svar"]
+    assert fields[0] == ("Stämning", "blandad")
+    for raw_key in ("sentiment", "suggested_reply", "topics", "summary"):
+        assert f"<dt>{raw_key}</dt>" not in html
+
+
+def test_lead_result_labels_every_field_in_english(user_a: Any, configured_a: Any, emulator: Any) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user_a)
+    html = client.post(
+        "/dashboard/ai/lead-enrichment/", {"company": "Klippoteket AB"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert [label for label, _value in _dl(html)] == [
+        "Company",
+        "Industry",
+        "Size (employees)",
+        "Summary",
+        "Suggested next step",
+    ]
