@@ -98,7 +98,11 @@ def test_chat_streams_and_stores_the_conversation(
         if line.startswith("data: ")
     ]
     conversation = ChatConversation.objects.get()
-    assert events[0] == {"conversation_id": conversation.pk}
+    assert events[0] == {
+        "conversation_id": conversation.pk,
+        "title": "Har ni parkering?",
+        "url": f"/dashboard/ai/chat/{conversation.pk}/",
+    }
     text = "".join(e.get("delta", "") for e in events)
     assert text
     assert events[-1]["done"] is True
@@ -190,3 +194,84 @@ def test_lead_result_labels_every_field_in_english(user_a: Any, configured_a: An
         "Summary",
         "Suggested next step",
     ]
+
+
+def _events(chunks: Any) -> list[dict[str, Any]]:
+    return [
+        json.loads(line[6:]) for line in b"".join(chunks).decode().split("\n\n") if line.startswith("data: ")
+    ]
+
+
+def test_a_new_conversations_first_event_carries_its_title_and_address(
+    page_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    response = page_a.post("/dashboard/ai/chat/send/", {"message": "  Har ni parkering?  "})
+    events = _events(response.streaming_content)
+    conversation = ChatConversation.objects.get()
+    assert events[0] == {
+        "conversation_id": conversation.pk,
+        "title": "Har ni parkering?",
+        "url": f"/dashboard/ai/chat/{conversation.pk}/",
+    }
+    # The next message in the same conversation does not add it to the list again.
+    again = page_a.post(
+        "/dashboard/ai/chat/send/", {"message": "Och laddplats?", "conversation_id": conversation.pk}
+    )
+    assert _events(again.streaming_content)[0] == {"conversation_id": conversation.pk}
+
+
+def test_the_chat_page_marks_the_list_for_live_updates(page_a: Any) -> None:
+    html = page_a.get("/dashboard/ai/chat/").content.decode()
+    assert '<ul id="chat-conversations">' in html
+    assert 'id="chat-conversations-empty"' in html
+    assert 'id="chat-working"' in html
+
+
+def test_closing_the_chat_stream_from_the_browser_cancels_upstream(
+    page_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    # What runserver and gunicorn do when the browser goes away: the next write fails and the
+    # server closes the response, which closes the event generator.
+    emulator.inject("slow_trickle", delay=0.01)
+    response = page_a.post("/dashboard/ai/chat/send/", {"message": "Berätta en lång historia"})
+    chunks = iter(response.streaming_content)
+    first = json.loads(next(chunks).decode()[6:])
+    assert set(first) == {"conversation_id", "title", "url"}
+    delta = json.loads(next(chunks).decode()[6:])
+    assert delta["delta"]
+    response.close()
+    row = AIUsageLog.objects.get()
+    assert (row.status, row.error_code, row.streamed) == ("cancelled", "cancelled", True)
+    assert emulator.generations[0].cancelled is True
+    # What had arrived is kept in the conversation.
+    assert [m.role for m in ChatMessage.objects.order_by("id")] == ["user", "assistant"]
+    assert ChatMessage.objects.get(role="assistant").content == delta["delta"]
+
+
+def test_closing_the_chat_stream_before_any_answer_still_finalises_the_row(
+    page_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    response = page_a.post("/dashboard/ai/chat/send/", {"message": "Hej"})
+    chunks = iter(response.streaming_content)
+    next(chunks)  # only the conversation event
+    response.close()
+    assert AIUsageLog.objects.get().status == "cancelled"
+    assert [m.role for m in ChatMessage.objects.all()] == ["user"]
+
+
+def test_feature_pages_offer_elapsed_time_and_cancel(page_a: Any) -> None:
+    html = page_a.get("/dashboard/ai/lead-enrichment/").content.decode()
+    assert 'data-working="working"' in html
+    assert "data-working-cancel" in html
+    assert 'data-elapsed-template="Arbetar… {seconds} s"' in html
+    assert "js/working.js" in html
+
+
+def test_a_chat_response_closed_before_its_first_event_cancels_upstream(
+    page_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    response = page_a.post("/dashboard/ai/chat/send/", {"message": "Hej"})
+    response.close()
+    row = AIUsageLog.objects.get()
+    assert (row.status, row.error_code) == ("cancelled", "cancelled")
+    assert [m.role for m in ChatMessage.objects.all()] == ["user"]
