@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,7 +143,9 @@ def _event(data: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(data, default=str)}\n\n".encode()
 
 
-def _chat_events(conversation: ChatConversation, stream: GatewayStream, *, created: bool) -> Iterator[bytes]:
+def _chat_events(
+    conversation: ChatConversation, stream: GatewayStream, *, created: bool
+) -> Generator[bytes, None, None]:
     # The first event names the conversation; a new one also carries its title and address so the
     # page adds it to the conversation list at once (no reload).
     opening: dict[str, Any] = {"conversation_id": conversation.pk}
