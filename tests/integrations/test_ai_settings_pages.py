@@ -404,11 +404,11 @@ def test_the_system_provider_without_configuration_is_flagged(
 
 
 def test_a_key_limit_window_in_the_test_result_is_in_swedish(
-    user_a: Any, emulator: Any, or_account: Any
+    user_a: Any, emulator: Any, account: Any
 ) -> None:
     from decimal import Decimal
 
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(5), limit_reset="monthly")
+    key = emulator.add_key(account, kind="inference", limit=Decimal(5), limit_reset="monthly")
     client = Client(HTTP_ACCEPT_LANGUAGE="sv")
     client.force_login(user_a)
     text = _text(client.post(TEST, {"api_key": key}, **HTMX))
