@@ -12,7 +12,7 @@ from apps.accounts.services import api_token_create
 from apps.ai_gateway import features
 from apps.ai_gateway.models import ChatConversation
 from tests.browser.conftest import login
-from tests.factories import PASSWORD, BookingFactory, UserFactory
+from tests.factories import PASSWORD, AISettingsFactory, BookingFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,10 +67,10 @@ def phone(browser: Any) -> Any:
 
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_every_page_fits_a_390px_screen(
-    phone: Any, live_server: Any, emulator: Any, configure: Any, inference_key: str, language: str
+    phone: Any, live_server: Any, emulator: Any, inference_key: str, language: str
 ) -> None:
     user = UserFactory(username="phone")
-    configure(user, inference_key)
+    AISettingsFactory(user=user, openrouter_api_key=inference_key)
     # Data in every table: AI calls (the latest-calls tables), a conversation, a token, bookings.
     features.prompt_run(user=user, prompt="Skriv en lång mening om öppettider och parkering.")
     features.sms_classify(user=user, text="Kan jag boka en tid på fredag?")

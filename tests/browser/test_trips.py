@@ -14,7 +14,7 @@ from apps.accounts.models import APIToken
 from apps.ai_gateway.models import ChatConversation
 from apps.usage.models import AIUsageLog
 from tests.browser.conftest import login
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, AISettingsFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,9 +39,9 @@ def _row_status(timeout: float = 10.0) -> str:
 
 
 @pytest.fixture
-def user(configure: Any, inference_key: str) -> Any:
+def user(inference_key: str) -> Any:
     user = UserFactory(username="tripper")
-    configure(user, inference_key)
+    AISettingsFactory(user=user, openrouter_api_key=inference_key)
     return user
 
 

@@ -216,21 +216,17 @@ def test_an_invalid_max_price_is_reported_in_swedish(user_a: Any, clock: Any, em
     assert "Maxpriset måste vara ett tal" in text
 
 
-def test_model_modalities_are_in_the_readers_language(user_a: Any, clock: Any, emulator: Any) -> None:
+def test_model_modalities_are_in_the_readers_language(
+    page_a: Client, user_a: Any, clock: Any, emulator: Any
+) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="sv")
     client.force_login(user_a)
     text = _text(client.get(MODELS))
     row = text.split('<tr data-model="openai/gpt-4o-mini">')[1].split("</tr>")[0]
     assert '<td class="small">text, bild, fil → text</td>' in row
-    english = _text(page_a_en(user_a).get(MODELS))
+    english = _text(page_a.get(MODELS))
     row = english.split('<tr data-model="openai/gpt-4o-mini">')[1].split("</tr>")[0]
     assert '<td class="small">text, image, file → text</td>' in row
-
-
-def page_a_en(user: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
 
 
 def test_search_text_is_escaped(page_a: Client, clock: Any, emulator: Any) -> None:
