@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
-from tests.integrations.test_ai_settings_secrecy import CANARY_API, _log_text, assert_no_canary
+from tests.canary import CANARY_API, assert_no_canary
+from tests.integrations.test_ai_settings_secrecy import _log_text
 
 pytestmark = pytest.mark.django_db
 
