@@ -73,7 +73,7 @@ def _raw_values(model: type[Any], pk: Any, names: list[str]) -> dict[str, str]:
 
     raw = {f"raw_{n}": Cast(n, output_field=TextField()) for n in names}
     values = model._default_manager.filter(pk=pk).values(**raw).first() or {}
-    return {n: values.get(f"raw_{n}") for n in names}
+    return {n: values.get(f"raw_{n}") or "" for n in names}
 
 
 def _rotate_row(model: type[Any], pk: Any, names: list[str]) -> int:
