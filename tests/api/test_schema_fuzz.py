@@ -39,10 +39,10 @@ SENT: dict[str, int] = {}
 @pytest.fixture(scope="module", autouse=True)
 def _report_request_count(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     figures = ", ".join(f"{who} {n}" for who, n in SENT.items())
-    if reporter is not None:
-        reporter.write_line(f"\nschemathesis: {sum(SENT.values())} requests ({figures})")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # type: ignore[union-attr]
+        print(f"\nschemathesis: {sum(SENT.values())} requests ({figures})")
 
 
 def _count(who: str) -> None:
