@@ -35,6 +35,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates apps --lint
 	$(BIN)/lint-imports
+	$(BIN)/bandit -c pyproject.toml -ll -q -r .
 
 typecheck: setup
 	$(BIN)/mypy
