@@ -39,7 +39,9 @@ MAX_SECONDS = 600
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
@@ -138,7 +140,9 @@ def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int,
                 f"p95 {pct(x, 95) - pct(a, 95):+.2f} ms"
             )
         if "c" in overheads and overheads["c"] > 0:
-            print(f"ratio ours/{args.peer} p50 overhead (c={concurrency}): {overheads['b'] / overheads['c']:.3f}")
+            print(
+                f"ratio ours/{args.peer} p50 overhead (c={concurrency}): {overheads['b'] / overheads['c']:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -226,7 +226,9 @@ def litellm_install() -> Path:
     return binary
 
 
-def start_litellm(procs: Processes, *, port: int, emulator_port: int, inference_key: str, workers: int) -> None:
+def start_litellm(
+    procs: Processes, *, port: int, emulator_port: int, inference_key: str, workers: int
+) -> None:
     """The LiteLLM proxy, no database, one master key, pointed at the same emulator."""
     binary = litellm_install()
     run_dir = BENCH / ".venv-litellm" / "run"
