@@ -103,7 +103,7 @@ def drive(app_url: str, token: str, *, rate: float, seconds: float, stream: bool
                 run.late += 1
 
     # Enough threads for every call in flight at the target rate, with a wide margin.
-    with ThreadPoolExecutor(max_workers=min(256, max(16, int(rate * 0.5)))) as pool:
+    with ThreadPoolExecutor(max_workers=min(256, max(32, int(rate * 2)))) as pool:
         list(pool.map(task, range(total)))
     run.elapsed = time.perf_counter() - start
     return run

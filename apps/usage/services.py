@@ -17,6 +17,8 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.after_response import after_response
+
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, UsageSource, UsageStatus
 
@@ -103,8 +105,15 @@ def usage_finish(
     latency_ms: int | None = None,
     error_code: str = "",
     error_message: str = "",
+    write_after_response: bool = False,
 ) -> AIUsageLog:
-    """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`."""
+    """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`.
+
+    ``log`` holds the outcome on return. With ``write_after_response`` (for a caller that reads
+    nothing back from the row), the UPDATE runs once the HTTP response was sent, sparing the
+    caller a database round trip; the row was committed ``pending`` before the call, so a crash
+    in between leaves a pending row for the stale-pending sweep and reconciliation, never no row.
+    """
     log.status = status
     _set_tokens(log, tokens or TokenCounts())
     log.cost_usd, log.cost_source = cost.usd, cost.source
@@ -136,6 +145,12 @@ def usage_finish(
         "error_message",
         "completed_at",
     ]
+    if not (write_after_response and after_response(lambda: _finish_write(log, fields))):
+        _finish_write(log, fields)
+    return log
+
+
+def _finish_write(log: AIUsageLog, fields: list[str]) -> None:
     try:
         with _single_statement():
             log.save(update_fields=fields)
@@ -145,7 +160,6 @@ def usage_finish(
         log.generation_id = None
         log.error_code = log.error_code or "duplicate_generation"
         log.save(update_fields=fields)
-    return log
 
 
 def usage_set_cost(*, log_id: int, cost: Cost, tokens: TokenCounts | None = None) -> bool:
