@@ -95,7 +95,8 @@ def start_emulator(procs: Processes, *, port: int, env: dict[str, str], extra: S
     """Start the emulator; returns the demo inference key it printed."""
     proc = procs.start(
         [PY, "manage.py", "openrouter_emulator", "--port", str(port), "--generation-delay", "0", *extra],
-        env=env,
+        # The emulator app is installed in development and test settings only, never production.
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
     )
     key = read_until(proc.stdout, r"demo inference key: (\S+)").group(1)
     _drain(proc)

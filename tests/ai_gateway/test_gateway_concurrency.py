@@ -29,10 +29,10 @@ def test_concurrent_calls_of_two_tenants_give_one_row_each_with_their_own_key(
     user_b: Any,
     configured_a: Any,
     emulator: Any,
-    or_account: Any,
+    account: Any,
     configure: Callable[..., Any],
 ) -> None:
-    configure(user_b, emulator.add_key(or_account, kind="inference", name="bob"))
+    configure(user_b, emulator.add_key(account, kind="inference", name="bob"))
     tokens = {
         user_a.pk: api_token_create(user=user_a, name="a").plaintext,
         user_b.pk: api_token_create(user=user_b, name="b").plaintext,

@@ -95,12 +95,12 @@ def test_each_tenant_calls_with_their_own_key_and_model(
     user_b: Any,
     configured_a: Any,
     emulator: Any,
-    or_account: Any,
+    account: Any,
     configure: Callable[..., Any],
 ) -> None:
     configure(
         user_b,
-        emulator.add_key(or_account, kind="inference", name="bob"),
+        emulator.add_key(account, kind="inference", name="bob"),
         default_model="anthropic/claude-haiku-4.5",
     )
     for _ in range(2):  # the second round is served from the cache
