@@ -140,6 +140,10 @@ def start_gunicorn(
             str(threads),
             "--backlog",
             "512",
+            # Longer than any client's idle keep-alive: a connection closed by the server just as
+            # the client reuses it resets a POST the app never saw.
+            "--keep-alive",
+            "75",
             "--log-level",
             "warning",
         ],
