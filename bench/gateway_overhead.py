@@ -1,215 +1,148 @@
-"""Gateway overhead: the same chat request (a) straight to the emulator with our client and
-(b) through POST /api/v1/chat/completions served by gunicorn on PostgreSQL, in one run.
+"""Gateway overhead: the same chat request (a) straight to the emulator with our client, (b)
+through POST /api/v1/chat/completions served by gunicorn on PostgreSQL and, with ``--peer
+litellm``, (c) through the LiteLLM proxy pointed at the same emulator, all in one run.
 
-Usage:  .venv/bin/python bench/gateway_overhead.py [--requests 400] [--concurrency 8]
+Usage:  .venv/bin/python bench/gateway_overhead.py [--peer litellm] [--requests 400] [--concurrency 8]
 
-Starts the emulator and gunicorn on loopback ports, creates a throwaway PostgreSQL database
-(``openrouter_bench``), measures, prints p50/p95 for each path and the overhead (b - a), and stops
-everything it started. Only 127.0.0.1 is contacted; request counts and time are bounded.
-Goal (issue 5): sequential overhead p50 <= 2.5 ms, p95 <= 6 ms.
+Starts the emulator, gunicorn (and the LiteLLM proxy) on loopback ports, creates a throwaway
+PostgreSQL database (``--database``, default ``openrouter_bench``), measures sequentially and at
+``--concurrency``, prints p50/p95 per path, each overhead over (a), and our overhead as a share of
+LiteLLM's. Stops everything it started. Only 127.0.0.1 is contacted; counts and time are bounded.
+LiteLLM is installed on first use into ``bench/.venv-litellm`` (never the project's virtualenv).
+Goal (issue 13): sequential overhead p50 <= 2.5 ms and p95 <= 5 ms; at concurrency 8 our p50
+overhead at most a quarter of LiteLLM's.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
+from harness import (
+    BODY,
+    LITELLM_MASTER_KEY,
+    ROOT,
+    Processes,
+    app_env,
+    pct,
+    prepare_database,
+    start_emulator,
+    start_gunicorn,
+    start_litellm,
+    timed,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PY = str(ROOT / ".venv" / "bin" / "python")
-EMULATOR_PORT = 18788
-APP_PORT = 18000
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-DB_URL = "postgres://postgres@127.0.0.1:5432/openrouter_bench"
-BODY = {
-    "model": "openai/gpt-4o-mini",
-    "messages": [{"role": "user", "content": "Hej! Har ni öppet på lördag?"}],
-}
-MAX_SECONDS = 300
-
-
-def env() -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": DB_URL,
-        "CACHE_URL": "redis://127.0.0.1:6379/9",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/10",
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "OPENROUTER_BASE_URL": f"http://127.0.0.1:{EMULATOR_PORT}/api/v1",
-        "API_THROTTLE_AI": "100000/min",
-        "API_THROTTLE_USER": "100000/min",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
-
-
-def prepare_database(environment: dict[str, str]) -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS openrouter_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE openrouter_bench")
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
-    script = (
-        "from apps.accounts.models import User;"
-        "from apps.accounts.services import api_token_create;"
-        "from apps.integrations.models import AISettings;"
-        "from apps.emulator.demo import DEMO;"
-        "u=User.objects.create(username='bench');"
-        "AISettings.objects.create(user=u, openrouter_api_key=DEMO.inference_key, api_key_last4='bnch');"
-        "print(api_token_create(user=u, name='bench').plaintext)"
-    )
-    out = subprocess.run(
-        [PY, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def timed(call: Callable[[], None], n: int, concurrency: int) -> list[float]:
-    def one(_: int) -> float:
-        start = time.perf_counter()
-        call()
-        return (time.perf_counter() - start) * 1000
-
-    if concurrency == 1:
-        return [one(i) for i in range(n)]
-    with ThreadPoolExecutor(concurrency) as pool:
-        return list(pool.map(one, range(n)))
-
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+MAX_SECONDS = 600
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--peer", choices=("litellm",), help="also measure this gateway in the same run")
+    parser.add_argument("--port-base", type=int, default=18000, help="uses this port and the next two")
+    parser.add_argument("--database", default="openrouter_bench", help="dropped and created anew")
+    parser.add_argument("--redis-db", type=int, default=9)
     args = parser.parse_args()
-    environment = env()
+    if not 1 <= args.requests <= 5000 or not 1 <= args.concurrency <= 64:
+        raise SystemExit("--requests must be 1..5000 and --concurrency 1..64")
+    emulator_port, app_port, peer_port = args.port_base, args.port_base + 1, args.port_base + 2
+    environment = app_env(database=args.database, redis_db=args.redis_db, emulator_port=emulator_port)
     started = time.monotonic()
-    procs: list[subprocess.Popen[bytes]] = []
+    procs = Processes()
     try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    PY,
-                    "manage.py",
-                    "openrouter_emulator",
-                    "--port",
-                    str(EMULATOR_PORT),
-                    "--generation-delay",
-                    "0",
-                ],
-                cwd=ROOT,
-                env=environment,
-                stdout=subprocess.DEVNULL,
-            )
+        key = start_emulator(procs, port=emulator_port, env=environment)
+        token = prepare_database(environment, database=args.database, inference_key=key)
+        start_gunicorn(
+            procs,
+            port=app_port,
+            env=environment,
+            workers=args.workers,
+            worker_class=args.worker_class,
+            threads=args.threads,
         )
-        token = prepare_database(environment)
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(ROOT / ".venv" / "bin" / "gunicorn"),
-                    "config.wsgi:application",
-                    "-b",
-                    f"127.0.0.1:{APP_PORT}",
-                    "-w",
-                    str(args.workers),
-                    "-k",
-                    args.worker_class,
-                    "--threads",
-                    str(args.threads),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=environment,
+        if args.peer == "litellm":
+            start_litellm(
+                procs, port=peer_port, emulator_port=emulator_port, inference_key=key, workers=args.workers
             )
-        )
-        wait_for(f"http://127.0.0.1:{EMULATOR_PORT}/api/v1/models")
-        wait_for(f"http://127.0.0.1:{APP_PORT}/health/")
-        run(args, token)
+        measure(args, key=key, token=token, ports=(emulator_port, app_port, peer_port))
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=10)
+        procs.stop()
         print(f"\n(total {time.monotonic() - started:.0f} s)")
         if time.monotonic() - started > MAX_SECONDS:
             print("warning: the run took longer than its bound", file=sys.stderr)
 
 
-def run(args: argparse.Namespace, token: str) -> None:
+def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int, int, int]) -> None:
+    import os
+
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     import django
 
     django.setup()
-    from apps.emulator.demo import DEMO
     from apps.integrations.openrouter import OpenRouterClient
 
-    direct = OpenRouterClient(DEMO.inference_key, base_url=f"http://127.0.0.1:{EMULATOR_PORT}/api/v1")
+    emulator_port, app_port, peer_port = ports
+    direct = OpenRouterClient(key, base_url=f"http://127.0.0.1:{emulator_port}/api/v1")
     gateway = httpx.Client(
-        base_url=f"http://127.0.0.1:{APP_PORT}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        base_url=f"http://127.0.0.1:{app_port}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    peer = httpx.Client(
+        base_url=f"http://127.0.0.1:{peer_port}",
+        headers={"Authorization": f"Bearer {LITELLM_MASTER_KEY}"},
+        timeout=30,
     )
 
     def call_direct() -> None:
         direct.chat(dict(BODY))
 
     def call_gateway() -> None:
-        response = gateway.post("/api/v1/chat/completions", json=BODY)
-        response.raise_for_status()
+        gateway.post("/api/v1/chat/completions", json=BODY).raise_for_status()
 
-    for call in (call_direct, call_gateway):  # warm up connections, caches and code paths
+    def call_peer() -> None:
+        peer.post("/v1/chat/completions", json=BODY).raise_for_status()
+
+    paths: list[tuple[str, str, Callable[[], None]]] = [
+        ("a", "client -> emulator", call_direct),
+        ("b", "gunicorn+PG gateway (ours)", call_gateway),
+    ]
+    if args.peer:
+        paths.append(("c", f"{args.peer} proxy", call_peer))
+    for _, _, call in paths:  # warm up connections, caches and code paths
         timed(call, 40, 1)
-    print(f"{'path':<34}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
+        timed(call, 40, args.concurrency)
+    print(f"{'path':<40}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
     results: dict[tuple[str, int], list[float]] = {}
     for concurrency in (1, args.concurrency):
-        for name, call in (("a: client -> emulator", call_direct), ("b: gunicorn+PG gateway", call_gateway)):
+        for letter, name, call in paths:
             samples = timed(call, args.requests, concurrency)
-            results[(name[0], concurrency)] = samples
-            label = f"{name} (c={concurrency})"
-            print(f"{label:<34}{len(samples):>6}{pct(samples, 50):>10.2f}{pct(samples, 95):>10.2f}")
+            results[(letter, concurrency)] = samples
+            label = f"{letter}: {name} (c={concurrency})"
+            print(f"{label:<40}{len(samples):>6}{pct(samples, 50):>10.2f}{pct(samples, 95):>10.2f}")
     print()
     for concurrency in (1, args.concurrency):
-        a, b = results[("a", concurrency)], results[("b", concurrency)]
-        print(
-            f"overhead b - a (c={concurrency}): p50 {pct(b, 50) - pct(a, 50):+.2f} ms, "
-            f"p95 {pct(b, 95) - pct(a, 95):+.2f} ms"
-        )
+        a = results[("a", concurrency)]
+        overheads = {}
+        for letter, _, _ in paths[1:]:
+            x = results[(letter, concurrency)]
+            overheads[letter] = pct(x, 50) - pct(a, 50)
+            print(
+                f"overhead {letter} - a (c={concurrency}): p50 {overheads[letter]:+.2f} ms, "
+                f"p95 {pct(x, 95) - pct(a, 95):+.2f} ms"
+            )
+        if "c" in overheads and overheads["c"] > 0:
+            print(
+                f"ratio ours/{args.peer} p50 overhead (c={concurrency}): {overheads['b'] / overheads['c']:.3f}"
+            )
 
 
 if __name__ == "__main__":

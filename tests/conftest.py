@@ -26,13 +26,16 @@ def _english_outside_requests() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    from apps.core.localcache import local_caches_clear
     from apps.core.money import usd_sek_rate_forget
 
     cache.clear()
     usd_sek_rate_forget()
+    local_caches_clear()
     yield
     cache.clear()
     usd_sek_rate_forget()
+    local_caches_clear()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.utils import timezone
 from apps.core.models import AuditAction
 from apps.core.services import audit_record
 
+from .authentication import token_cache_forget
 from .models import APIToken, User
 from .tokens import token_digest, token_generate
 
@@ -54,4 +55,9 @@ def api_token_revoke(*, user: User, token_id: int, ip_address: str | None = None
                 target=f"api_token:{token_id}",
                 ip_address=ip_address,
             )
+    if updated:
+        # Now for this process, and again after the commit: a request running in between could
+        # have re-read the still-active token from the database.
+        token_cache_forget(user_id=user.pk)
+        transaction.on_commit(lambda: token_cache_forget(user_id=user.pk))
     return bool(updated)

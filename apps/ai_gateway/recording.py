@@ -6,6 +6,7 @@ import time
 
 from django.db import transaction
 
+from apps.core.after_response import after_response
 from apps.integrations.openrouter import Usage
 from apps.usage.cost import cost_at_call, cost_is_settled
 from apps.usage.models import AIUsageLog, UsageStatus
@@ -52,7 +53,9 @@ def record_success(
     status: UsageStatus = UsageStatus.SUCCESS,
     error_code: str = "",
     error_message: str = "",
+    write_after_response: bool = False,
 ) -> AIUsageLog:
+    """Finalise ``log`` as served; see ``usage_finish`` for ``write_after_response``."""
     served_by = model or route.model
     cost = cost_at_call(provider=route.provider, model=served_by, usage=usage)
     usage_finish(
@@ -68,8 +71,11 @@ def record_success(
         latency_ms=elapsed_ms(started),
         error_code=error_code,
         error_message=error_message,
+        write_after_response=write_after_response,
     )
-    if generation_id and not cost_is_settled(usd=cost.usd, source=cost.source):
+    needs_settling = bool(generation_id) and not cost_is_settled(usd=cost.usd, source=cost.source)
+    # Queued behind the deferred write, if any: the look-up must find the finished row.
+    if needs_settling and not (write_after_response and after_response(lambda: _settle_later(log))):
         _settle_later(log)
     return log
 

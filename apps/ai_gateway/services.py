@@ -55,11 +55,14 @@ def complete(
     model: str | None = None,
     stream: bool = False,
     request_id: uuid.UUID | None = None,
+    finish_after_response: bool = False,
     **params: Any,
 ) -> Completion | GatewayStream:
     """Run one AI call for ``user`` and record it. Raises ``GatewayError`` with a clear cause.
 
     With ``stream=True`` returns a :class:`GatewayStream` to iterate (and close, to cancel).
+    ``finish_after_response``: a successful call's final ledger write waits until the HTTP
+    response was sent (for callers that read nothing back from the row in this request).
     """
     try:
         clean_messages = validate_messages(messages)
@@ -84,10 +87,12 @@ def complete(
         raise errors.ledger_unavailable() from None
     if stream:
         return _open_stream(log, route, body)
-    return _complete_once(log, route, body)
+    return _complete_once(log, route, body, finish_after_response=finish_after_response)
 
 
-def _complete_once(log: AIUsageLog, route: Route, body: dict[str, Any]) -> Completion:
+def _complete_once(
+    log: AIUsageLog, route: Route, body: dict[str, Any], *, finish_after_response: bool = False
+) -> Completion:
     started = time.monotonic()
     try:
         result, served, attempts, is_fallback = chat_with_fallback(route, body)
@@ -102,6 +107,7 @@ def _complete_once(log: AIUsageLog, route: Route, body: dict[str, Any]) -> Compl
         attempts=attempts,
         is_fallback=is_fallback,
         started=started,
+        write_after_response=finish_after_response,
     )
     return Completion(
         content=result.content,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import socketserver
 import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -31,9 +33,30 @@ class QuietHandler(WSGIRequestHandler):
             super().log_message(format, *args)
 
 
-def make_emulator_server(emulator: Emulator, host: str, port: int, *, verbose: bool = False) -> WSGIServer:
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+LATENCY_PATH = "/api/v1/chat/completions"
+
+
+def with_latency(app: WSGIApp, seconds: float) -> WSGIApp:
+    """``app`` answering chat completions only after ``seconds``, like a model's time to first
+    byte (load tests measure a gateway against a realistic upstream wait, not a 2 ms one)."""
+
+    def delayed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").rstrip("/") == LATENCY_PATH:
+            time.sleep(seconds)
+        return app(environ, start_response)
+
+    return delayed
+
+
+def make_emulator_server(
+    emulator: Emulator, host: str, port: int, *, verbose: bool = False, latency_seconds: float = 0.0
+) -> WSGIServer:
     handler = type("Handler", (QuietHandler,), {"verbose": verbose})
-    return make_server(host, port, emulator.wsgi_app, server_class=ThreadingWSGIServer, handler_class=handler)
+    app: WSGIApp = emulator.wsgi_app
+    if latency_seconds > 0:
+        app = with_latency(app, latency_seconds)
+    return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=handler)
 
 
 def serve_in_thread(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> tuple[WSGIServer, str]:

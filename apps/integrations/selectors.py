@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from apps.core.crypto import DecryptionError
+from apps.core.localcache import MISSING, LocalCache
 
 from .exceptions import OpenRouterKeyUnavailable
 from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot, KeySlot
@@ -86,8 +87,35 @@ def credit_snapshot_latest(*, user: Any) -> CreditSnapshot | None:
     return CreditSnapshot.objects.for_user(user).order_by("-taken_at").first()
 
 
+# The longest a settings change made in another process goes unseen by this one's AI calls.
+CALL_SETTINGS_CACHE_SECONDS = 5.0
+_for_call: LocalCache[int, AISettings | None] = LocalCache(
+    "ai-settings-for-call", ttl=CALL_SETTINGS_CACHE_SECONDS
+)
+
+
 def ai_settings_for_call(*, user: Any) -> AISettings | None:
-    """Just what routing a call needs (decrypts the API key only, not the management key)."""
+    """Just what routing a call needs (decrypts the API key only, not the management key).
+
+    Remembered per process and per user id for ``CALL_SETTINGS_CACHE_SECONDS``; a save or delete
+    of the row in this process drops it at once (see :func:`ai_settings_call_cache_forget`). The
+    returned row is shared between threads: read it, never change it. A key that cannot be
+    decrypted raises ``DecryptionError`` every time (never cached).
+    """
+    cached = _for_call.get(user.pk)
+    if cached is not MISSING:
+        return cached  # type: ignore[return-value]
+    row = _ai_settings_for_call_load(user)
+    _for_call.set(user.pk, row)
+    return row
+
+
+def ai_settings_call_cache_forget(*, user_id: int) -> None:
+    """Drop this process's remembered call settings of ``user_id`` (after they changed)."""
+    _for_call.discard(user_id)
+
+
+def _ai_settings_for_call_load(user: Any) -> AISettings | None:
     return (
         AISettings.objects.for_user(user)
         .only(

@@ -17,6 +17,8 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.after_response import after_response
+
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, UsageSource, UsageStatus
 from .rollups import ledger_facts, rollup_apply, rollup_apply_many
@@ -105,8 +107,16 @@ def usage_finish(
     latency_ms: int | None = None,
     error_code: str = "",
     error_message: str = "",
+    write_after_response: bool = False,
 ) -> AIUsageLog:
-    """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`."""
+    """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`.
+
+    ``log`` holds the outcome on return. With ``write_after_response`` (for a caller that reads
+    nothing back from the row), the write runs once the HTTP response was sent, sparing the
+    caller its database round trips; the row was committed ``pending`` before the call, so a
+    crash in between leaves a pending row for the stale-pending sweep and reconciliation, never
+    no row.
+    """
     log.status = status
     _set_tokens(log, tokens or TokenCounts())
     log.cost_usd, log.cost_source = cost.usd, cost.source
@@ -138,6 +148,12 @@ def usage_finish(
         "error_message",
         "completed_at",
     ]
+    if not (write_after_response and after_response(lambda: _finish_save(log, fields))):
+        _finish_save(log, fields)
+    return log
+
+
+def _finish_save(log: AIUsageLog, fields: list[str]) -> None:
     try:
         _finish_write(log, fields)
     except IntegrityError:
@@ -146,7 +162,6 @@ def usage_finish(
         log.generation_id = None
         log.error_code = log.error_code or "duplicate_generation"
         _finish_write(log, fields)
-    return log
 
 
 def _finish_write(log: AIUsageLog, fields: list[str]) -> None:

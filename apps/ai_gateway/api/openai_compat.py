@@ -136,7 +136,14 @@ class ChatCompletionsView(APIView):
     def _complete(
         self, request: Request, use_case: str, messages: Any, model: Any, params: dict[str, Any]
     ) -> tuple[dict[str, Any], int]:
-        completion = complete(user=request.user, use_case=use_case, messages=messages, model=model, **params)
+        completion = complete(
+            user=request.user,
+            use_case=use_case,
+            messages=messages,
+            model=model,
+            finish_after_response=True,  # the answer needs nothing back from the ledger row
+            **params,
+        )
         assert isinstance(completion, Completion)
         return completion_body(completion), completion.log_id
 

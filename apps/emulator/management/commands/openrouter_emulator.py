@@ -32,8 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--usage-chunk-style", choices=("repeat", "legacy"), default="repeat")
         parser.add_argument("--read-timeout-sleep", type=float, default=30.0)
         parser.add_argument("--log-requests", action="store_true", help="log one line per request")
+        parser.add_argument(
+            "--latency-ms", type=float, default=0.0, help="wait before answering each chat completion"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["latency_ms"] < 0:
+            raise CommandError("--latency-ms cannot be negative")
         emulator = Emulator(
             generation_delay_seconds=options["generation_delay"],
             credits_mode=options["credits_mode"],
@@ -45,7 +50,11 @@ class Command(BaseCommand):
         keys = emulator.seed_demo()
         try:
             server = make_emulator_server(
-                emulator, options["host"], options["port"], verbose=options["log_requests"]
+                emulator,
+                options["host"],
+                options["port"],
+                verbose=options["log_requests"],
+                latency_seconds=options["latency_ms"] / 1000,
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from exc

@@ -1,0 +1,281 @@
+"""What the gateway benchmarks share: the emulator and gunicorn on loopback, a throwaway
+PostgreSQL database, a bench tenant with a token, timing helpers, and the LiteLLM peer.
+
+Only 127.0.0.1 is contacted. Every process started here is stopped by :class:`Processes`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+MODEL = "openai/gpt-4o-mini"
+BODY = {"model": MODEL, "messages": [{"role": "user", "content": "Hej! Har ni öppet på lördag?"}]}
+LITELLM_VENV = BENCH / ".venv-litellm"
+LITELLM_MASTER_KEY = "sk-bench-master"  # a local proxy's key, valid for this run only
+
+
+def app_env(*, database: str, redis_db: int, emulator_port: int) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"{PG_SERVER}/{database}",
+        "CACHE_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "OPENROUTER_BASE_URL": f"http://127.0.0.1:{emulator_port}/api/v1",
+        "API_THROTTLE_AI": "1000000/min",
+        "API_THROTTLE_USER": "1000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+class Processes:
+    """Servers started for one run; ``stop()`` ends exactly these (by their own pids)."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def start(self, args: list[str], *, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def read_until(stream: IO[str] | None, pattern: str, timeout: float = 60) -> re.Match[str]:
+    """Read a child's output until a line matches ``pattern`` (the emulator prints its keys)."""
+    assert stream is not None
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise SystemExit(f"did not see {pattern!r} in:\n{''.join(seen)[-2000:]}")
+
+
+def start_emulator(procs: Processes, *, port: int, env: dict[str, str], extra: Sequence[str] = ()) -> str:
+    """Start the emulator; returns the demo inference key it printed."""
+    proc = procs.start(
+        [PY, "manage.py", "openrouter_emulator", "--port", str(port), "--generation-delay", "0", *extra],
+        # The emulator app is installed in development and test settings only, never production.
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+    )
+    key = read_until(proc.stdout, r"demo inference key: (\S+)").group(1)
+    _drain(proc)
+    wait_for(f"http://127.0.0.1:{port}/api/v1/models")
+    return key
+
+
+def _drain(proc: subprocess.Popen[str]) -> None:
+    """Keep reading a child's output so a full pipe never blocks it."""
+    import threading
+
+    def run() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "Traceback" in line or "ERROR" in line or "Error" in line:
+                sys.stderr.write(line)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def start_gunicorn(
+    procs: Processes,
+    *,
+    port: int,
+    env: dict[str, str],
+    workers: int,
+    worker_class: str,
+    threads: int,
+) -> None:
+    proc = procs.start(
+        [
+            GUNICORN,
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "-k",
+            worker_class,
+            "--threads",
+            str(threads),
+            "--backlog",
+            "512",
+            # Longer than any client's idle keep-alive: a connection closed by the server just as
+            # the client reuses it resets a POST the app never saw.
+            "--keep-alive",
+            "75",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    _drain(proc)
+    wait_for(f"http://127.0.0.1:{port}/health/")
+
+
+def wait_for(url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def prepare_database(env: dict[str, str], *, database: str, inference_key: str) -> str:
+    """A fresh database with one tenant using ``inference_key``; returns their API token."""
+    import psycopg
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", database):
+        raise SystemExit(f"not a plain database name: {database!r}")
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    script = (
+        "import sys;"
+        "from apps.accounts.models import User;"
+        "from apps.accounts.services import api_token_create;"
+        "from apps.integrations.models import AISettings;"
+        "u=User.objects.create(username='bench');"
+        "AISettings.objects.create(user=u, openrouter_api_key=sys.argv[-1], api_key_last4='bnch');"
+        "print(api_token_create(user=u, name='bench').plaintext)"
+    )
+    out = subprocess.run(
+        [PY, "-c", f"import django;django.setup();{script}", inference_key],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def timed(call: Callable[[], None], n: int, concurrency: int) -> list[float]:
+    """Wall time in ms of ``n`` calls, ``concurrency`` at a time."""
+
+    def one(_: int) -> float:
+        start = time.perf_counter()
+        call()
+        return (time.perf_counter() - start) * 1000
+
+    if concurrency == 1:
+        return [one(i) for i in range(n)]
+    with ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+# ------------------------------------------------------------------------------ LiteLLM peer
+
+
+def litellm_install() -> Path:
+    """``bench/.venv-litellm`` with ``litellm[proxy]``, created on first use (never the project's)."""
+    binary = LITELLM_VENV / "bin" / "litellm"
+    if binary.exists():
+        return binary
+    print("installing litellm[proxy] into bench/.venv-litellm (first use only)…", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(LITELLM_VENV)], check=True)
+    subprocess.run(
+        [str(LITELLM_VENV / "bin" / "pip"), "install", "--quiet", "litellm[proxy]"],
+        check=True,
+    )
+    if not binary.exists():
+        raise SystemExit("litellm[proxy] installed without its `litellm` command")
+    return binary
+
+
+def start_litellm(
+    procs: Processes, *, port: int, emulator_port: int, inference_key: str, workers: int
+) -> None:
+    """The LiteLLM proxy, no database, one master key, pointed at the same emulator."""
+    binary = litellm_install()
+    run_dir = BENCH / ".venv-litellm" / "run"
+    run_dir.mkdir(exist_ok=True)
+    config = run_dir / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        f"  - model_name: {MODEL}\n"
+        "    litellm_params:\n"
+        f"      model: openai/{MODEL}\n"  # LiteLLM's generic OpenAI-compatible provider
+        f"      api_base: http://127.0.0.1:{emulator_port}/api/v1\n"
+        f"      api_key: {inference_key}\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_MASTER_KEY}\n"
+        "litellm_settings:\n"
+        "  telemetry: false\n"
+    )
+    # A clean environment: no DATABASE_URL (LiteLLM would use it), no fetch of its price list.
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(run_dir),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_TELEMETRY": "False",
+        "LITELLM_LOG": "ERROR",
+    }
+    proc = procs.start(
+        [
+            str(binary),
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--num_workers",
+            str(workers),
+            # Under gunicorn: uvicorn's own supervisor kills workers whose import outlasts its
+            # 5 s health check, which LiteLLM's does on a busy 2-core machine.
+            "--run_gunicorn",
+        ],
+        env=env,
+        cwd=run_dir,
+    )
+    _drain(proc)
+    wait_for(f"http://127.0.0.1:{port}/health/liveliness", timeout=180)
