@@ -77,11 +77,13 @@ def test_allowed_parameters_reach_upstream_unchanged(user_a: Any, configured_a: 
         max_tokens=50,
         seed=7,
         provider={"sort": "price"},
-        stream_options={"include_usage": True},
+        user="customer-17",
+        usage={"include": True},
     )
     body = emulator.requests[0].body
     assert body["temperature"] == 0.2
     assert body["max_tokens"] == 50
     assert body["seed"] == 7
     assert body["provider"] == {"sort": "price"}
-    assert "stream_options" not in body
+    assert body["user"] == "customer-17"
+    assert "usage" not in body  # OpenRouter's deprecated usage.include: usage is always reported
