@@ -200,7 +200,7 @@ class ChatCompletionsView(APIView):
         tags=["openai-compatible"],
         summary="OpenAI-compatible chat completions (streaming or not)",
         parameters=_HEADERS,
-        request=s.ChatCompletionRequest,
+        request=s.CreateChatCompletion,
         responses={
             (200, "application/json"): OpenApiResponse(
                 s.ChatCompletionSerializer, description="stream=false"

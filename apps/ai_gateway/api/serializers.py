@@ -158,7 +158,9 @@ class StreamOptionsSerializer(serializers.Serializer[Any]):
     include_usage = serializers.BooleanField(required=False)
 
 
-class ChatCompletionRequest(serializers.Serializer[Any]):
+class CreateChatCompletion(serializers.Serializer[Any]):
+    """OpenAI's CreateChatCompletionRequest, as far as the gateway serves it."""
+
     model = serializers.CharField(required=False, help_text="vendor/model; the tenant's default if left out.")
     messages = ChatMessageInputSerializer(many=True)
     stream = serializers.BooleanField(required=False, default=False)
