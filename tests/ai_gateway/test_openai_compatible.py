@@ -251,7 +251,8 @@ def test_item2_streamed_tool_calls_reach_the_caller(token_a: str, configured_a: 
     assert len(calls) == 1
     assert calls[0]["function"]["name"] == "get_weather"
     assert json.loads(calls[0]["function"]["arguments"]).keys() == {"city"}
-    assert calls[0]["id"].startswith("call_") and calls[0]["index"] == 0
+    assert calls[0]["id"].startswith("call_")
+    assert calls[0]["index"] == 0
     assert [ch["finish_reason"] for e in events for ch in e["choices"] if ch["finish_reason"]] == [
         "tool_calls"
     ]

@@ -77,7 +77,7 @@ def test_allowed_parameters_reach_upstream_unchanged(user_a: Any, configured_a: 
         max_tokens=50,
         seed=7,
         provider={"sort": "price"},
-        user="customer-17",
+        options={"user": "customer-17"},  # a request field named like an argument of complete()
         usage={"include": True},
     )
     body = emulator.requests[0].body
