@@ -177,3 +177,6 @@ class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the credit history is a record of what OpenRouter reported: kept as is
