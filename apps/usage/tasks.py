@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .reconcile import usage_cost_settle
 from .services import usage_expire_stale_pending
+from .settlement import usage_cost_settle
 
 
 @shared_task(name="apps.usage.tasks.expire_stale_pending")
