@@ -151,6 +151,15 @@ def _chat_events(conversation: ChatConversation, stream: GatewayStream) -> Itera
     )
 
 
+def _conversation_id(raw: str | None) -> int | None:
+    """The posted conversation id; ValueError unless it is a positive id a database column can hold."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ValueError(raw)
+    return int(raw)
+
+
 @require_POST
 def chat_stream(request: HttpRequest) -> HttpResponseBase:
     """Send a chat message; the answer streams back as server-sent events."""
@@ -159,7 +168,7 @@ def chat_stream(request: HttpRequest) -> HttpResponseBase:
         conversation, stream = features.chat_send(
             user=request.user,
             message=request.POST.get("message", "")[:20_000],
-            conversation_id=int(raw_id) if raw_id else None,
+            conversation_id=_conversation_id(raw_id),
             stream=True,
         )
     except (GatewayError, ValueError) as exc:

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from apps.core.periods import PeriodError, period_parse
 from apps.integrations.models import Provider, UseCase
 from apps.usage.selectors import UsageSummary, usage_recent, usage_summary
 
@@ -23,13 +24,12 @@ class PeriodForm(forms.Form):
 
     def period(self) -> tuple[dt.date, dt.date]:
         """The chosen UTC days, defaulting to this month; invalid input falls back to the default."""
-        today = dt.datetime.now(dt.UTC).date()
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        end = data.get("end") or today
-        start = data.get("start") or end.replace(day=1)
-        if start > end or (end - start).days >= MAX_DAYS:
-            start, end = today.replace(day=1), today
-        return start, end
+        try:  # the one period rule: dates outside 2000..2099 (e.g. 9999-12-31) never reach a query
+            period = period_parse(start=data.get("start"), end=data.get("end"), max_days=MAX_DAYS)
+        except PeriodError:
+            period = period_parse(start=None, end=None)
+        return period.start, period.end
 
 
 def _daily_series(summary: UsageSummary) -> dict[str, list[Any]]:

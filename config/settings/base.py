@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # the API speaks JSON only
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.SafeJSONParser"],  # the API speaks JSON only
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

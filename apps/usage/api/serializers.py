@@ -3,13 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from apps.core.periods import Period, PeriodError, period_parse
 from apps.integrations.models import Provider, UseCase
 from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, UsageSource, UsageStatus
 
 MAX_RANGE_DAYS = 366
+UNBOUNDED_DAYS = 100 * 366  # the list has no length limit beyond the 2000..2099 date bounds
 
 
 class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
@@ -19,19 +20,22 @@ class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
         read_only_fields = fields
 
 
+def _period(start: dt.date | None, end: dt.date | None, max_days: int) -> Period:
+    # The one rule for periods of UTC days (dates within 2000..2099, start <= end, bounded length):
+    # a date such as 9999-12-31 is a 400 here, never an overflow further on.
+    try:
+        return period_parse(start=start, end=end, max_days=max_days)
+    except PeriodError as exc:
+        raise serializers.ValidationError({exc.field: [exc.message]}) from None
+
+
 class DateRangeSerializer(serializers.Serializer[Any]):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        today = dt.datetime.now(dt.UTC).date()
-        end = attrs.get("end") or today
-        start = attrs.get("start") or end.replace(day=1)
-        if start > end:
-            raise serializers.ValidationError({"start": _("The start must not be after the end.")})
-        if (end - start).days >= MAX_RANGE_DAYS:
-            raise serializers.ValidationError({"start": _("At most one year at a time.")})
-        return {"start": start, "end": end}
+        period = _period(attrs.get("start"), attrs.get("end"), MAX_RANGE_DAYS)
+        return {"start": period.start, "end": period.end}
 
 
 class UsageLogFilterSerializer(serializers.Serializer[Any]):
@@ -42,6 +46,17 @@ class UsageLogFilterSerializer(serializers.Serializer[Any]):
     provider = serializers.ChoiceField(choices=Provider.choices, required=False)
     status = serializers.ChoiceField(choices=UsageStatus.choices, required=False)
     source = serializers.ChoiceField(choices=UsageSource.choices, required=False)  # type: ignore[assignment]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start is not None or end is not None:
+            period = _period(start, end, max_days=UNBOUNDED_DAYS)
+            # Only the dates given filter the list; the period rule checks them.
+            if start is not None:
+                attrs["start"] = period.start
+            if end is not None:
+                attrs["end"] = period.end
+        return attrs
 
 
 class TotalsSerializer(serializers.Serializer[Any]):
