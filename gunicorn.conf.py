@@ -11,3 +11,7 @@ bytes, one header 16380 bytes, 100 headers) gunicorn itself refuses the request 
 limit_request_line = 8190
 limit_request_field_size = 16380
 limit_request_fields = 100
+
+# The access log (when enabled with --access-logfile) records the path without the query string:
+# a refused ?api_key=… must never be written in plain text.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'

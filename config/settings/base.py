@@ -249,5 +249,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # runserver's access log: Django's own handler for it has no redaction, ours has.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
