@@ -391,3 +391,38 @@ def test_item5_the_sdk_does_not_retry_a_maybe_billed_outcome(
     assert caught.value.status_code == 504
     assert len(chat_requests(emulator)) == 1
     assert len(emulator.generations) <= 1
+
+
+def test_item9_a_key_whose_worker_died_is_released_with_the_pending_sweep(
+    token_a: str, user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    import datetime as dt
+
+    import time_machine
+
+    from apps.ai_gateway.idempotency import request_fingerprint
+    from apps.ai_gateway.models import IdempotencyRecord
+    from apps.usage.services import usage_expire_stale_pending, usage_start
+
+    start = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        # The first worker wrote its pending row and record, then died before finishing either.
+        usage_start(
+            user=user_a, use_case="generic", model="openai/gpt-4o-mini", provider="openrouter", streamed=False
+        )
+        fingerprint = request_fingerprint({"use_case": "generic", "body": BODY})
+        IdempotencyRecord.objects.create(user=user_a, key="dead-worker", fingerprint=fingerprint)
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        busy = _post(APIClient(), token_a, BODY, **{"Idempotency-Key": "dead-worker"})
+        assert busy.status_code == 409
+        assert busy.json()["error"]["code"] == "idempotency_in_progress"
+    with time_machine.travel(start + dt.timedelta(minutes=16), tick=False):
+        assert usage_expire_stale_pending() == 1
+        retried = _post(APIClient(), token_a, BODY, **{"Idempotency-Key": "dead-worker"})
+        assert retried.status_code == 200
+        assert "Idempotent-Replayed" not in retried
+        replayed = _post(APIClient(), token_a, BODY, **{"Idempotency-Key": "dead-worker"})
+    assert replayed.json() == retried.json()
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert len(chat_requests(emulator)) == 1
+    assert list(AIUsageLog.objects.order_by("id").values_list("status", flat=True)) == ["timeout", "success"]
