@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from .models import AuditEvent, FxRate
-from .money import usd_sek_rate_forget
 
 
 @admin.register(FxRate)
@@ -14,10 +13,6 @@ class FxRateAdmin(admin.ModelAdmin[FxRate]):
     list_display = ("valid_from", "usd_sek", "note", "created_at")
     ordering = ("-valid_from",)
     date_hierarchy = "valid_from"
-
-    def save_model(self, request: HttpRequest, obj: FxRate, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        usd_sek_rate_forget()
 
 
 @admin.register(AuditEvent)
