@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
 from .services import ai_settings_update
@@ -138,6 +140,11 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
     def management_key_display(self, obj: AISettings) -> str:
         return _last4(obj.management_key_last4)
 
+    @method_decorator(sensitive_post_parameters("new_api_key", "new_management_key"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return super().changeform_view(request, *args, **kwargs)
+
+    @method_decorator(sensitive_variables())
     def save_model(self, request: HttpRequest, obj: AISettings, form: Any, change: bool) -> None:
         """Save through the service, so keys are encrypted and every key change is audited."""
         data = form.cleaned_data

@@ -12,6 +12,7 @@ from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 KEY_PREFIX = "sk-or-"
 KEY_MIN_LENGTH = 20
@@ -31,6 +32,7 @@ def _has_hidden_characters(value: str) -> bool:
     return any(ch.isspace() or not ch.isprintable() for ch in value)
 
 
+@sensitive_variables()
 def openrouter_key_clean(value: str) -> str:
     """The key with surrounding whitespace removed; raises ``ValidationError`` when it cannot be one.
 

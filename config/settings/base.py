@@ -24,6 +24,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Error reports (the DEBUG page, admin e-mails) never show keys or tokens, in any frame.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.logging.SecretsExceptionReporterFilter"
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
