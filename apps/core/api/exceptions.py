@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .throttling import AnonThrottle
+
 logger = logging.getLogger(__name__)
 
 
@@ -55,7 +57,24 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     return {"error": body}
 
 
+def _anonymous_over_limit(context: dict[str, Any]) -> exceptions.Throttled | None:
+    """Count a refused request (no or bad credentials) against the anonymous rate of its IP.
+
+    DRF checks credentials before throttles, so a caller guessing tokens would otherwise get an
+    endless stream of 401s; past the rate it gets 429 with Retry-After instead.
+    """
+    request, view = context.get("request"), context.get("view")
+    if request is None or view is None:
+        return None
+    throttle = AnonThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return exceptions.Throttled(wait=throttle.wait())
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        exc = _anonymous_over_limit(context) or exc
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.code, exc.message), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, IntegrityError):
