@@ -125,7 +125,11 @@ def test_item6_dashboards_never_500_on_extreme_dates(user_a: Any, path: str, que
     assert client.get(f"{path}?{query}").status_code in (200, 400)
 
 
-def test_item6_a_body_over_the_limit_is_a_413_in_the_error_shape(api: APIClient, settings: Any) -> None:
+@pytest.mark.parametrize("debug", [False, True])
+def test_item6_a_body_over_the_limit_is_a_413_in_the_error_shape(
+    api: APIClient, settings: Any, debug: bool
+) -> None:
+    settings.DEBUG = debug
     body = json.dumps(
         {"messages": [{"role": "user", "content": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}]}
     )

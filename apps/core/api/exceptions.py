@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -77,6 +77,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = _anonymous_over_limit(context) or exc
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.code, exc.message), status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE, DEBUG or not
+        return Response(error_body("request_too_large", _("The request body is too large.")), status=413)
     if isinstance(exc, IntegrityError):
         # A uniqueness race the validators could not see: the row exists, tell the client so.
         return Response(error_body("conflict", _("This conflicts with an existing record.")), status=409)
