@@ -1,11 +1,11 @@
 """gunicorn settings, read automatically from the working directory (``gunicorn config.wsgi``).
 
 Request-line and header limits are raised to gunicorn's maximum so that long URLs and large
-headers reach Django, which answers under /api/ in the API's JSON error shape (a long unknown
-path is a JSON 404, not gunicorn's own plain-text 400). Beyond these maximums (request line 8190
-bytes, one header 16380 bytes, 100 headers) gunicorn itself refuses the request with a plain-text
-"400 Bad Request": that cannot be JSON, and the reverse proxy in front should refuse earlier
-(e.g. nginx large_client_header_buffers) with its own 414/431.
+headers reach Django, which answers under /api/ in the API's JSON error shape (a 5,000-character
+query is an ordinary JSON answer, not gunicorn's own 414 page). Beyond these maximums (request
+line 8190 bytes, one header 16380 bytes, 100 headers) gunicorn itself answers 414/431 with a
+small HTML page before Django sees the request: that cannot be JSON. The reverse proxy in front
+should refuse earlier (e.g. nginx large_client_header_buffers), with its own 414/431.
 """
 
 limit_request_line = 8190
