@@ -426,3 +426,25 @@ def test_item9_a_key_whose_worker_died_is_released_with_the_pending_sweep(
     assert replayed["Idempotent-Replayed"] == "true"
     assert len(chat_requests(emulator)) == 1
     assert list(AIUsageLog.objects.order_by("id").values_list("status", flat=True)) == ["timeout", "success"]
+
+
+def test_item4_a_stream_the_caller_left_is_replayed_as_incomplete(
+    token_a: str, configured_a: Any, emulator: Any
+) -> None:
+    body = {**BODY, "stream": True}
+    first = _post(APIClient(), token_a, body, **{"Idempotency-Key": "left-early"})
+    iterator = iter(first.streaming_content)
+    received = [next(iterator), next(iterator)]
+    first.close()  # the caller hangs up: upstream is cancelled, the record keeps what was sent
+    replay = _events(_post(APIClient(), token_a, body, **{"Idempotency-Key": "left-early"}))
+    assert [json.dumps(e, separators=(",", ":")) for e in replay[:2]] == [
+        r.decode()[len("data: ") :].strip() for r in received
+    ]
+    assert replay[-1] == {
+        "error": {
+            "code": "incomplete_stream",
+            "message": "The answer stopped before it was complete. Try again.",
+        }
+    }
+    assert len(chat_requests(emulator)) == 1
+    assert AIUsageLog.objects.get().status == "cancelled"
