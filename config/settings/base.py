@@ -77,6 +77,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every management command's output
 # The address is REMOTE_ADDR only, as for the audit log: a client-sent X-Forwarded-For is never
 # trusted (it would let a guesser pick a fresh "IP" per attempt).
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
