@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.periods import Period, PeriodError, period_parse
+from apps.core.api.periods import PeriodQuerySerializer
 from apps.integrations.models import Provider, UseCase
 from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, UsageSource, UsageStatus
 
-MAX_RANGE_DAYS = 366
-UNBOUNDED_DAYS = 100 * 366  # the list has no length limit beyond the 2000..2099 date bounds
+# Row lists may span any number of days; only summaries are limited to a year.
+LOGS_MAX_DAYS = 36_600
 
 
 class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
@@ -20,48 +19,28 @@ class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
         read_only_fields = fields
 
 
-def _period(start: dt.date | None, end: dt.date | None, max_days: int) -> Period:
-    # The one rule for periods of UTC days (dates within 2000..2099, start <= end, bounded length):
-    # a date such as 9999-12-31 is a 400 here, never an overflow further on.
-    try:
-        return period_parse(start=start, end=end, max_days=max_days)
-    except PeriodError as exc:
-        raise serializers.ValidationError({exc.field: [exc.message]}) from None
-
-
-class DateRangeSerializer(serializers.Serializer[Any]):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+class UsageLogFilterSerializer(PeriodQuerySerializer):
+    """The period (default: every day; ``start`` after ``end`` is a 400) and exact column matches."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        period = _period(attrs.get("start"), attrs.get("end"), MAX_RANGE_DAYS)
-        return {"start": period.start, "end": period.end}
+        if not (attrs.get("start") or attrs.get("end") or attrs.get("preset")):
+            return attrs  # no period asked for: every day
+        return super().validate(attrs)
 
-
-class UsageLogFilterSerializer(serializers.Serializer[Any]):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
     model = serializers.CharField(required=False, max_length=200)
     use_case = serializers.ChoiceField(choices=UseCase.choices, required=False)
     provider = serializers.ChoiceField(choices=Provider.choices, required=False)
     status = serializers.ChoiceField(choices=UsageStatus.choices, required=False)
     source = serializers.ChoiceField(choices=UsageSource.choices, required=False)  # type: ignore[assignment]
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("start"), attrs.get("end")
-        if start is not None or end is not None:
-            period = _period(start, end, max_days=UNBOUNDED_DAYS)
-            # Only the dates given filter the list; the period rule checks them.
-            if start is not None:
-                attrs["start"] = period.start
-            if end is not None:
-                attrs["end"] = period.end
-        return attrs
-
 
 class TotalsSerializer(serializers.Serializer[Any]):
-    calls = serializers.IntegerField()
+    calls = serializers.IntegerField(help_text="Finished calls (pending ones are not counted yet).")
     successful = serializers.IntegerField()
+    failed = serializers.IntegerField(
+        source="errors", help_text="Calls that failed: error, timeout, cancelled, rate limited."
+    )
+    fallbacks = serializers.IntegerField(help_text="Calls answered by the system fallback provider.")
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
