@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,8 +40,11 @@ def api_token_create(*, user: User, name: str, ip_address: str | None = None) ->
     return IssuedToken(token=token, plaintext=plaintext)
 
 
-def api_token_revoke(*, user: User, token_id: int, ip_address: str | None = None) -> bool:
-    """Revoke one of ``user``'s tokens. Returns False when it is not theirs (or already revoked)."""
+def api_token_revoke(*, user: User, token_id: int, actor: Any = None, ip_address: str | None = None) -> bool:
+    """Revoke one of ``user``'s tokens. Returns False when it is not theirs (or already revoked).
+
+    ``actor`` is who did it when not the owner (a staff member in admin).
+    """
     with transaction.atomic():
         updated = (
             APIToken.objects.for_user(user)
@@ -50,7 +54,7 @@ def api_token_revoke(*, user: User, token_id: int, ip_address: str | None = None
         if updated:
             audit_record(
                 action=AuditAction.TOKEN_REVOKED,
-                actor=user,
+                actor=actor or user,
                 user=user,
                 target=f"api_token:{token_id}",
                 ip_address=ip_address,

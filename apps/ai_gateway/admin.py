@@ -24,6 +24,9 @@ class ChatConversationAdmin(admin.ModelAdmin[ChatConversation]):
     readonly_fields = ("user", "created_at", "updated_at")
     inlines = [ChatMessageInline]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a tenant's history is theirs: deleted from their own chat page, not by staff
+
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(admin.ModelAdmin[IdempotencyRecord]):
@@ -37,3 +40,6 @@ class IdempotencyRecordAdmin(admin.ModelAdmin[IdempotencyRecord]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deleting a record would let a retry call the provider (and bill) again

@@ -51,13 +51,23 @@ def ledger_status_for(error: OpenRouterError) -> UsageStatus:
     return _MAPPING.get(error.code, (502, UsageStatus.ERROR))[1]
 
 
+# The code of every outcome that OpenRouter may have billed (a read timeout after sending, a
+# truncated or malformed 200, an error inside a 200): a retry could pay twice.
+MAYBE_BILLED = "maybe_billed"
+
+
 def gateway_error_from(error: OpenRouterError, *, log_id: int | None) -> GatewayError:
     status, _ledger = _MAPPING.get(error.code, (502, UsageStatus.ERROR))
     headers = {}
+    code = error.code.value
     if error.code == ErrorCode.RATE_LIMITED:
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1)))
+    if error.may_be_billed:
+        # OpenAI's SDKs honour x-should-retry: false, so their automatic retry never pays twice.
+        headers["x-should-retry"] = "false"
+        code = MAYBE_BILLED
     return GatewayError(
-        str(error.user_message), code=error.code.value, status_code=status, headers=headers, log_id=log_id
+        str(error.user_message), code=code, status_code=status, headers=headers, log_id=log_id
     )
 
 

@@ -139,6 +139,10 @@ def chat_send(
     """
     if not message.strip():
         raise errors.GatewayError(_("Write a message first."), code="invalid_request", status_code=400)
+    if "\x00" in message:  # a NUL character cannot be stored (PostgreSQL text) and means nothing
+        raise errors.GatewayError(
+            _("The message contains an invalid (NUL) character."), code="invalid_request", status_code=400
+        )
     conversation = conversation_get_or_create(
         user=user, conversation_id=conversation_id, first_message=message
     )
@@ -158,6 +162,7 @@ def chat_store_answer(*, conversation: ChatConversation, stream: GatewayStream) 
 
 
 def _store_answer(conversation: ChatConversation, content: str, log_id: int) -> None:
+    content = content.replace("\x00", "")  # a model's stray NUL cannot be stored in a text column
     with transaction.atomic():
         ChatMessage.objects.create(
             user_id=conversation.user_id,

@@ -3,6 +3,10 @@
 A key is bound to one request body (by fingerprint). While the first request runs, a retry gets
 409; afterwards it gets the stored response. Outcomes that were certainly not billed and that a
 retry may fix (429, 503) are forgotten so the retry can run.
+
+A record still "in progress" after ``STALE_PENDING_AFTER`` belongs to a worker that died: the
+pending-row sweeper closes its ledger row at that same age, and the next retry takes the record
+over (one retry only: the takeover is a conditional update) instead of getting 409 forever.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from apps.usage.services import STALE_PENDING_AFTER
 
 from . import errors
 from .models import IdempotencyRecord
@@ -45,12 +52,24 @@ def idempotency_begin(*, user: Any, key: str, fingerprint: str) -> tuple[Idempot
             status_code=422,
         )
     if record.status_code is None:
+        if _take_over_if_abandoned(record):
+            return record, True
         raise errors.GatewayError(
             _("A request with this Idempotency-Key is still in progress."),
             code="idempotency_in_progress",
             status_code=409,
         )
     return record, False
+
+
+def _take_over_if_abandoned(record: IdempotencyRecord) -> bool:
+    now = timezone.now()
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, status_code__isnull=True, updated_at__lt=now - STALE_PENDING_AFTER
+    ).update(updated_at=now)
+    if taken:
+        record.updated_at = now
+    return bool(taken)
 
 
 def idempotency_finish(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -54,19 +55,22 @@ def complete(
     messages: list[dict[str, Any]],
     model: str | None = None,
     stream: bool = False,
-    request_id: uuid.UUID | None = None,
+    options: Mapping[str, Any] | None = None,
     finish_after_response: bool = False,
     **params: Any,
 ) -> Completion | GatewayStream:
     """Run one AI call for ``user`` and record it. Raises ``GatewayError`` with a clear cause.
 
     With ``stream=True`` returns a :class:`GatewayStream` to iterate (and close, to cancel).
+    ``options`` carries a caller's request fields (e.g. a partner's body) in their own namespace,
+    so a field named ``user`` or ``use_case`` is validated as a request field and can never bind
+    to this function's own arguments. The ledger row's id is always generated here.
     ``finish_after_response``: a successful call's final ledger write waits until the HTTP
     response was sent (for callers that read nothing back from the row in this request).
     """
     try:
         clean_messages = validate_messages(messages)
-        clean_params = validate_params(params)
+        clean_params = validate_params({**params, **(options or {})})
     except RequestRejected as exc:
         raise errors.GatewayError(str(exc), code="invalid_request", status_code=400) from None
     try:
@@ -81,7 +85,6 @@ def complete(
             model=route.model,
             provider=route.provider,
             streamed=stream,
-            request_id=request_id,
         )
     except LedgerUnavailableError:
         raise errors.ledger_unavailable() from None

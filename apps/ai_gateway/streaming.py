@@ -124,27 +124,54 @@ class GatewayStream:
         )
 
 
-def chunk_to_openai(chunk: ChatChunk) -> dict[str, Any]:
-    """An OpenAI ``chat.completion.chunk`` for ``chunk`` (with usage on the final one)."""
-    body: dict[str, Any] = {
-        "id": chunk.id,
-        "object": "chat.completion.chunk",
-        "created": chunk.created,
-        "model": chunk.model,
-        "choices": [
-            {
-                "index": c.index,
-                "delta": {
-                    k: v for k, v in (("role", c.delta.role), ("content", c.delta.content)) if v is not None
-                },
-                "finish_reason": c.finish_reason,
+class StreamShaper:
+    """Upstream chunks → OpenAI ``chat.completion.chunk`` bodies, in OpenAI's exact shape.
+
+    * content, reasoning, refusal and tool-call deltas pass through as they arrive;
+    * exactly one chunk carries a ``finish_reason``: OpenRouter repeats it on its usage chunk, and
+      nothing a choice says after its finish is passed on;
+    * usage is never inside a choice chunk: with ``include_usage`` it comes in one final chunk with
+      ``choices: []`` (OpenAI's ``stream_options.include_usage``), otherwise not at all.
+    """
+
+    def __init__(self, *, include_usage: bool) -> None:
+        self.include_usage = include_usage
+        self._finished: set[int] = set()
+        self._usage: Any = None
+        self._head: dict[str, Any] = {}
+
+    def feed(self, chunk: ChatChunk) -> list[dict[str, Any]]:
+        self._head = {
+            "id": chunk.id or self._head.get("id"),
+            "object": "chat.completion.chunk",
+            "created": chunk.created or self._head.get("created"),
+            "model": chunk.model or self._head.get("model"),
+        }
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        choices = []
+        for choice in chunk.choices:
+            if choice.index in self._finished:
+                continue
+            delta = {
+                name: value
+                for name in ("role", "content", "reasoning", "refusal")
+                if (value := getattr(choice.delta, name)) is not None
             }
-            for c in chunk.choices
-        ],
-    }
-    if chunk.usage is not None:
-        body["usage"] = usage_to_openai(chunk.usage)
-    return body
+            if choice.delta.tool_calls:
+                delta["tool_calls"] = choice.delta.tool_calls
+            if choice.finish_reason is not None:
+                self._finished.add(choice.index)
+            elif not delta:
+                continue
+            choices.append({"index": choice.index, "delta": delta, "finish_reason": choice.finish_reason})
+        return [{**self._head, "choices": choices}] if choices else []
+
+    def end(self) -> list[dict[str, Any]]:
+        """What follows the last upstream chunk: the usage chunk, when asked for."""
+        if not self.include_usage or self._usage is None:
+            return []
+        return [{**self._head, "choices": [], "usage": usage_to_openai(self._usage)}]
 
 
 def usage_to_openai(usage: Any) -> dict[str, Any]:

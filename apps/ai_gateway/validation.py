@@ -1,25 +1,25 @@
 """What a caller may send upstream: an allow-list, so no field can redirect a key elsewhere.
 
-Model ids are checked against a strict pattern: a slug cannot carry ``#``, ``@``, ``%``, ``..``,
-white space or control characters, so it can never change the path or host of a request.
+Every field, and every key nested inside a structured field (``reasoning``, ``response_format``,
+``tools``, ``tool_choice``, ``metadata``, ``stream_options``), is checked against what the
+OpenRouter chat API defines; anything else is refused with a message naming the field, never
+dropped silently. Model ids follow the one rule in ``apps.integrations.validators``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-MODEL_ID = re.compile(
-    r"^~?[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,127}(?::[a-z0-9][a-z0-9_-]{0,31})?$"
-)
+from apps.integrations.validators import is_model_id
+
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 200_000
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 
 # Sampling and output parameters passed through unchanged (all are in the OpenRouter spec).
-SCALAR_PARAMS = {
+SCALAR_PARAMS: dict[str, tuple[type, ...]] = {
     "temperature": (int, float),
     "top_p": (int, float),
     "top_k": (int,),
@@ -34,9 +34,19 @@ SCALAR_PARAMS = {
     "logprobs": (bool,),
     "top_logprobs": (int,),
     "parallel_tool_calls": (bool,),
+    # OpenAI's end-user id: OpenRouter hashes it and reports it as ``external_user``.
     "user": (str,),
 }
-STRUCTURED_PARAMS = {"stop", "response_format", "tools", "tool_choice", "reasoning", "logit_bias", "metadata"}
+MAX_USER_CHARS = 256
+REASONING_KEYS = {"effort", "max_tokens", "exclude", "enabled", "summary"}
+REASONING_EFFORTS = {"max", "xhigh", "high", "medium", "low", "minimal", "none"}
+RESPONSE_FORMAT_TYPES = {"text", "json_object", "json_schema"}
+JSON_SCHEMA_KEYS = {"name", "schema", "strict", "description"}
+TOOL_KEYS = {"type", "function"}
+FUNCTION_KEYS = {"name", "description", "parameters", "strict"}
+TOOL_CHOICES = {"none", "auto", "required"}
+METADATA_MAX_PAIRS = 16
+STREAM_OPTION_KEYS = {"include_usage"}
 PROVIDER_KEYS = {
     "order",
     "allow_fallbacks",
@@ -49,8 +59,8 @@ PROVIDER_KEYS = {
     "sort",
     "max_price",
 }
-# Accepted for compatibility with OpenAI clients and dropped: they change nothing upstream.
-IGNORED_PARAMS = {"stream_options", "usage", "n"}
+# OpenRouter's deprecated ``usage: {include: true}``: usage is always reported, so it changes nothing.
+IGNORED_PARAMS = {"usage"}
 
 
 class RequestRejected(ValueError):
@@ -62,13 +72,14 @@ class RequestRejected(ValueError):
 
 
 def validate_model_id(model: Any, *, field: str = "model") -> str:
-    if not isinstance(model, str) or not MODEL_ID.fullmatch(model):
+    # The value is never repeated in the message: callers paste API keys into this field.
+    if not is_model_id(model):
         raise RequestRejected(
-            _("“%(model)s” is not a valid model id (expected vendor/model, e.g. openai/gpt-4o-mini).")
-            % {"model": str(model)[:80]},
+            _("“%(field)s” is not a valid model id (expected vendor/model, e.g. openai/gpt-4o-mini).")
+            % {"field": field},
             field=field,
         )
-    return model
+    return str(model)
 
 
 def _text_of(content: Any) -> int:
@@ -101,14 +112,128 @@ def validate_messages(messages: Any) -> list[dict[str, Any]]:
     return clean
 
 
-def _validate_provider(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict) or not set(value) <= PROVIDER_KEYS:
-        unknown = sorted(set(value) - PROVIDER_KEYS) if isinstance(value, dict) else []
+def _unknown_keys(value: dict[str, Any], allowed: set[str], field: str) -> None:
+    unknown = sorted(set(value) - allowed)
+    if unknown:
         raise RequestRejected(
-            _("Unsupported provider routing option(s): %(keys)s.") % {"keys": ", ".join(unknown) or "?"},
-            field="provider",
+            _("Unsupported option(s) in “%(field)s”: %(keys)s.")
+            % {"field": field, "keys": ", ".join(str(k)[:40] for k in unknown[:5])},
+            field=field,
         )
+
+
+def _object(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RequestRejected(_("“%(name)s” must be an object.") % {"name": field}, field=field)
     return value
+
+
+def _validate_provider(value: Any) -> dict[str, Any]:
+    _unknown_keys(_object(value, "provider"), PROVIDER_KEYS, "provider")
+    return dict(value)
+
+
+def _validate_reasoning(value: Any) -> dict[str, Any]:
+    _unknown_keys(_object(value, "reasoning"), REASONING_KEYS, "reasoning")
+    if "effort" in value and value["effort"] not in REASONING_EFFORTS:
+        raise RequestRejected(_("“reasoning.effort” has an unknown value."), field="reasoning")
+    return dict(value)
+
+
+def _validate_response_format(value: Any) -> dict[str, Any]:
+    _object(value, "response_format")
+    kind = value.get("type")
+    if kind not in RESPONSE_FORMAT_TYPES:
+        raise RequestRejected(
+            _("“response_format.type” must be text, json_object or json_schema."), field="response_format"
+        )
+    _unknown_keys(value, {"type", "json_schema"} if kind == "json_schema" else {"type"}, "response_format")
+    if kind == "json_schema":
+        schema = _object(value.get("json_schema"), "response_format.json_schema")
+        _unknown_keys(schema, JSON_SCHEMA_KEYS, "response_format.json_schema")
+        if not isinstance(schema.get("name"), str):
+            raise RequestRejected(
+                _("“response_format.json_schema.name” is required."), field="response_format"
+            )
+    return dict(value)
+
+
+def _validate_tools(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or len(value) > 128:
+        raise RequestRejected(_("“tools” must be a list of at most 128 tools."), field="tools")
+    for tool in value:
+        _unknown_keys(_object(tool, "tools"), TOOL_KEYS, "tools")
+        function = _object(tool.get("function"), "tools.function")
+        _unknown_keys(function, FUNCTION_KEYS, "tools.function")
+        if tool.get("type") != "function" or not isinstance(function.get("name"), str):
+            raise RequestRejected(_("Each tool needs type “function” and a function name."), field="tools")
+        if "parameters" in function:
+            _object(function["parameters"], "tools.function.parameters")
+    return value
+
+
+def _validate_tool_choice(value: Any) -> str | dict[str, Any]:
+    if isinstance(value, str) and value in TOOL_CHOICES:
+        return value
+    choice = _object(value, "tool_choice")
+    _unknown_keys(choice, {"type", "function"}, "tool_choice")
+    function = _object(choice.get("function"), "tool_choice.function")
+    _unknown_keys(function, {"name"}, "tool_choice.function")
+    if choice.get("type") != "function" or not isinstance(function.get("name"), str):
+        raise RequestRejected(_("“tool_choice” names no function."), field="tool_choice")
+    return choice
+
+
+def _validate_metadata(value: Any) -> dict[str, str]:
+    pairs = _object(value, "metadata")
+    if len(pairs) > METADATA_MAX_PAIRS or not all(
+        isinstance(v, str) and len(k) <= 64 and len(v) <= 512 for k, v in pairs.items()
+    ):
+        raise RequestRejected(
+            _("“metadata” takes at most 16 pairs of text (keys up to 64, values up to 512 characters)."),
+            field="metadata",
+        )
+    return pairs
+
+
+def _validate_stop(value: Any) -> str | list[str]:
+    if isinstance(value, str) or (
+        isinstance(value, list) and len(value) <= 4 and all(isinstance(v, str) for v in value)
+    ):
+        return value
+    raise RequestRejected(_("“stop” must be a text or a list of at most 4 texts."), field="stop")
+
+
+def _validate_logit_bias(value: Any) -> dict[str, Any]:
+    bias = _object(value, "logit_bias")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bias.values()):
+        raise RequestRejected(_("“logit_bias” values must be numbers."), field="logit_bias")
+    return bias
+
+
+STRUCTURED_PARAMS = {
+    "stop": _validate_stop,
+    "response_format": _validate_response_format,
+    "tools": _validate_tools,
+    "tool_choice": _validate_tool_choice,
+    "reasoning": _validate_reasoning,
+    "logit_bias": _validate_logit_bias,
+    "metadata": _validate_metadata,
+    "provider": _validate_provider,
+}
+
+
+def validate_stream_options(value: Any) -> bool:
+    """OpenAI's ``stream_options``: whether the stream ends with a usage chunk."""
+    if value is None:
+        return False
+    _unknown_keys(_object(value, "stream_options"), STREAM_OPTION_KEYS, "stream_options")
+    include = value.get("include_usage", False)
+    if not isinstance(include, bool):
+        raise RequestRejected(
+            _("“stream_options.include_usage” must be true or false."), field="stream_options"
+        )
+    return include
 
 
 def validate_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -122,17 +247,17 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 value, SCALAR_PARAMS[name]
             ):
                 raise RequestRejected(_("“%(name)s” has the wrong type.") % {"name": name}, field=name)
+            if name == "user" and len(str(value)) > MAX_USER_CHARS:
+                raise RequestRejected(_("“user” is longer than 256 characters."), field="user")
             clean[name] = value
         elif name in STRUCTURED_PARAMS:
-            clean[name] = value
-        elif name == "provider":
-            clean[name] = _validate_provider(value)
+            clean[name] = STRUCTURED_PARAMS[name](value)
         elif name == "models":
             if not isinstance(value, list) or len(value) > 5:
                 raise RequestRejected(_("“models” must be a list of at most 5 model ids."), field="models")
             clean[name] = [validate_model_id(m, field="models") for m in value]
         else:
             raise RequestRejected(
-                _("The field “%(name)s” is not allowed.") % {"name": name[:60]}, field=name[:60]
+                _("The field “%(name)s” is not allowed.") % {"name": str(name)[:60]}, field=str(name)[:60]
             )
     return clean

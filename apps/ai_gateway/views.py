@@ -174,6 +174,15 @@ def _chat_events(
     )
 
 
+def _conversation_id(raw: str | None) -> int | None:
+    """The posted conversation id; ValueError unless it is a positive id a database column can hold."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ValueError(raw)
+    return int(raw)
+
+
 class _ChatEvents:
     """The event stream of one chat answer, closed by the server when the browser goes away.
 
@@ -208,7 +217,7 @@ def chat_stream(request: HttpRequest) -> HttpResponseBase:
         conversation, stream = features.chat_send(
             user=request.user,
             message=request.POST.get("message", "")[:20_000],
-            conversation_id=int(raw_id) if raw_id else None,
+            conversation_id=_conversation_id(raw_id),
             stream=True,
         )
     except (GatewayError, ValueError) as exc:

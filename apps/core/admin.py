@@ -9,7 +9,6 @@ from django.http import HttpRequest
 
 from .formatting import format_sek, format_usd
 from .models import AuditEvent, FxRate
-from .money import usd_sek_rate_forget
 
 _CURRENCIES: dict[str, Callable[[Any], str]] = {"usd": format_usd, "sek": format_sek}
 
@@ -34,10 +33,6 @@ class FxRateAdmin(admin.ModelAdmin[FxRate]):
     list_display = ("valid_from", "usd_sek", "note", "created_at")
     ordering = ("-valid_from",)
     date_hierarchy = "valid_from"
-
-    def save_model(self, request: HttpRequest, obj: FxRate, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        usd_sek_rate_forget()
 
 
 @admin.register(AuditEvent)

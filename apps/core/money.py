@@ -7,6 +7,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 
 from .models import FxRate
 
@@ -17,19 +18,28 @@ SEK_PLACES = Decimal("1e-18")
 
 
 _RATE_TTL_SECONDS = 60.0
-_rates: dict[dt.date, tuple[float, Decimal]] = {}
+# Bumped in the shared cache whenever an FX rate is saved or deleted (anywhere: admin, shell, a
+# bulk delete), so every process drops its remembered rates on its next call.
+_VERSION_KEY = "core:fx_rates:version"
+_rates: dict[dt.date, tuple[float, int, Decimal]] = {}
+
+
+def _rates_version() -> int:
+    return int(cache.get(_VERSION_KEY) or 0)
 
 
 def usd_sek_rate(on: dt.date) -> Decimal:
     """The USD→SEK rate in force on the UTC date ``on``; the configured default if none is stored.
 
-    Remembered per process for a minute: every AI call needs it, and rates change rarely (an edit
-    in admin applies to calls finishing from a minute later; the rate used is stored on each row).
+    Remembered per process (every AI call needs it) until an FX rate changes anywhere: each call
+    compares the shared cache's version number with the one the rate was read under. The minute
+    TTL only bounds staleness if the shared cache loses the version key.
     """
     now = time.monotonic()
+    version = _rates_version()
     cached = _rates.get(on)
-    if cached is not None and now - cached[0] < _RATE_TTL_SECONDS:
-        return cached[1]
+    if cached is not None and cached[1] == version and now - cached[0] < _RATE_TTL_SECONDS:
+        return cached[2]
     stored = (
         FxRate.objects.filter(valid_from__lte=on)
         .order_by("-valid_from")
@@ -37,12 +47,22 @@ def usd_sek_rate(on: dt.date) -> Decimal:
         .first()
     )
     rate = stored if stored is not None else Decimal(settings.USD_SEK_RATE)
-    _rates[on] = (now, rate)
+    _rates[on] = (now, version, rate)
     return rate
 
 
+def usd_sek_rates_changed() -> None:
+    """An FX rate was saved or deleted: every process re-reads rates on its next call."""
+    cache.add(_VERSION_KEY, 0, timeout=None)
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:  # evicted between add and incr
+        cache.set(_VERSION_KEY, 1, timeout=None)
+    _rates.clear()
+
+
 def usd_sek_rate_forget() -> None:
-    """Drop remembered rates (after an FX rate is saved in this process, and between tests)."""
+    """Drop remembered rates in this process (between tests)."""
     _rates.clear()
 
 

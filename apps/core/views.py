@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -28,6 +29,20 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if _wants_json(request):
         return JsonResponse({"error": {"code": "not_found", "message": str(_("Not found."))}}, status=404)
     return defaults.page_not_found(request, exception or Http404())
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400s Django raises itself (e.g. a body over DATA_UPLOAD_MAX_MEMORY_SIZE, which is a 413)."""
+    too_big = isinstance(exception, RequestDataTooBig)
+    if _wants_json(request):
+        if too_big:
+            body = {"code": "request_too_large", "message": str(_("The request body is too large."))}
+            return JsonResponse({"error": body}, status=413)
+        return JsonResponse({"error": {"code": "bad_request", "message": str(_("Bad request."))}}, status=400)
+    response = defaults.bad_request(request, exception or SuspiciousOperation())
+    if too_big:
+        response.status_code = 413
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from apps.core.admin import money_column
 
@@ -140,6 +142,11 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
     def management_key_display(self, obj: AISettings) -> str:
         return _last4(obj.management_key_last4)
 
+    @method_decorator(sensitive_post_parameters("new_api_key", "new_management_key"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return super().changeform_view(request, *args, **kwargs)
+
+    @method_decorator(sensitive_variables())
     def save_model(self, request: HttpRequest, obj: AISettings, form: Any, change: bool) -> None:
         """Save through the service, so keys are encrypted and every key change is audited."""
         data = form.cleaned_data
@@ -199,3 +206,6 @@ class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the credit history is a record of what OpenRouter reported: kept as is

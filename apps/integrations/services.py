@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apps.core.models import AuditAction
 from apps.core.services import audit_record
@@ -41,6 +42,7 @@ def _locked_row(user: Any) -> AISettings:
     return row
 
 
+@sensitive_variables()
 def _key_store(row: AISettings, slot: KeySlot, key: str) -> tuple[AuditAction, dict[str, str]]:
     fields = SLOT_FIELDS[slot]
     previous = getattr(row, fields.last4)
@@ -97,6 +99,7 @@ def _options_apply(
     return changed
 
 
+@sensitive_variables()
 def ai_settings_update(
     *,
     user: Any,
@@ -198,6 +201,7 @@ def ai_settings_key_remove(*, user: Any, actor: Any, slot: KeySlot, ip_address: 
 # ------------------------------------------------------------------ connection test
 
 
+@sensitive_variables()
 def _stored_or_entered(user: Any, slot: KeySlot, entered: str | None) -> tuple[str, str] | KeyCheck:
     """``(key, source)`` for ``slot``: the entered key if any, else the stored one; or the
     :class:`KeyCheck` that explains why there is none."""
@@ -217,6 +221,7 @@ def _with_source(check: KeyCheck, key: str, source: str) -> KeyCheck:
     return replace(check, source=source, last4=key[-4:])
 
 
+@sensitive_variables()
 def ai_connection_test(
     *, user: Any, api_key: str | None = None, management_key: str | None = None
 ) -> ConnectionReport:

@@ -12,6 +12,7 @@ from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 KEY_PREFIX = "sk-or-"
 KEY_MIN_LENGTH = 20
@@ -19,16 +20,19 @@ KEY_MAX_LENGTH = 200
 MODEL_ID_MAX_LENGTH = 200
 
 _KEY_BODY = re.compile(r"^sk-or-[A-Za-z0-9_-]+$")
-# vendor/model with an optional :variant. Segments start with a letter or digit; dots, dashes and
-# underscores are allowed inside, but never two dots in a row (no "..").
+# vendor/model with an optional :variant, and an optional leading "~" (OpenRouter's "latest"
+# aliases, e.g. ~anthropic/claude-sonnet-latest). Segments start with a letter or digit; dots,
+# dashes and underscores are allowed inside, but never two dots in a row (no ".."), anywhere.
+# This is the one model-id rule: the settings forms, the API, admin and the gateway all use it.
 _SEGMENT = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*"
-_MODEL_ID = re.compile(rf"^{_SEGMENT}/{_SEGMENT}(?::[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+_MODEL_ID = re.compile(rf"^~?{_SEGMENT}/{_SEGMENT}(?::{_SEGMENT})?$")
 
 
 def _has_hidden_characters(value: str) -> bool:
     return any(ch.isspace() or not ch.isprintable() for ch in value)
 
 
+@sensitive_variables()
 def openrouter_key_clean(value: str) -> str:
     """The key with surrounding whitespace removed; raises ``ValidationError`` when it cannot be one.
 
@@ -68,6 +72,16 @@ def openrouter_key_clean(value: str) -> str:
     return key
 
 
+def is_model_id(value: object) -> bool:
+    """True when ``value`` is a model id in the strict ``vendor/model[:variant]`` shape."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MODEL_ID_MAX_LENGTH
+        and not _has_hidden_characters(value)
+        and _MODEL_ID.match(value) is not None
+    )
+
+
 def model_id_clean(value: str, *, known: Collection[str] | None = None) -> str:
     """A model id such as ``openai/gpt-4o-mini`` or ``openai/gpt-oss-120b:free``.
 
@@ -79,7 +93,7 @@ def model_id_clean(value: str, *, known: Collection[str] | None = None) -> str:
     model = (value or "").strip(" ")
     if not model:
         return ""
-    if len(model) > MODEL_ID_MAX_LENGTH or _has_hidden_characters(model) or not _MODEL_ID.match(model):
+    if not is_model_id(model):
         raise ValidationError(
             _("Not a valid model id. Use the form vendor/model, for example openai/gpt-4o-mini."),
             code="model_format",

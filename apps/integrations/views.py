@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .account import account_credits_get, account_key_get, account_models_get, models_filter
@@ -135,6 +136,8 @@ def _changed(response: HttpResponse, *, close: bool) -> HttpResponse:
     return response
 
 
+@sensitive_post_parameters("api_key", "management_key")
+@sensitive_variables()
 @require_http_methods(["GET", "POST"])
 def configure(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -162,6 +165,8 @@ def configure(request: HttpRequest) -> HttpResponse:
     return _changed(response, close=True)
 
 
+@sensitive_post_parameters("api_key", "management_key")
+@sensitive_variables()
 @require_POST
 def test_connection(request: HttpRequest) -> HttpResponse:
     """Test the keys typed into the dialog, or the stored ones for empty fields."""

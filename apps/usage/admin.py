@@ -98,5 +98,5 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_staff)
+    # Viewing (and exporting) every tenant's ledger needs the "view AI usage log" permission:
+    # ModelAdmin's own has_view_permission reads it from Django's permissions, never from is_staff.

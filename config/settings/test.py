@@ -22,3 +22,6 @@ STORAGES = {
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "10000/min", "ai": "10000/min"}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://tests")}
+# django-axes needs the request in authenticate(), which the test client's login() does not pass;
+# the lockout tests switch it on (tests/accounts/test_login_lockout.py).
+AXES_ENABLED = False

@@ -143,7 +143,8 @@ def test_read_timeout_is_not_retried_and_recorded_as_timeout(
     emulator.inject("read_timeout")
     with pytest.raises(GatewayError) as caught:
         _call(user_a)
-    assert (caught.value.status_code, caught.value.code) == (504, "read_timeout")
+    assert (caught.value.status_code, caught.value.code) == (504, "maybe_billed")
+    assert caught.value.headers == {"x-should-retry": "false"}
     row = _only_row()
     assert (row.status, row.attempts) == ("timeout", 1)
     assert len(chat_requests(emulator)) == 1

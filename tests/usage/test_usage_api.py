@@ -59,7 +59,7 @@ def test_invalid_filters_are_400(api_a: Any) -> None:
     response = api_a.get("/api/usage/logs/", {"status": "hacked", "start": "2026-11-01"})
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"status"}
-    response = api_a.get("/api/usage/logs/", {"start": "yesterday"})
+    response = api_a.get("/api/usage/logs/", {"start": "yesterday"}, HTTP_ACCEPT_LANGUAGE="sv")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"start": ["Ange ett giltigt datum (ÅÅÅÅ-MM-DD)."]}
 
@@ -79,7 +79,8 @@ def test_invalid_filters_are_400(api_a: Any) -> None:
 def test_a_bad_period_is_a_400_on_every_usage_endpoint_in_the_users_language(
     api_a: Any, path: str, query: dict[str, str], field: str, message: str
 ) -> None:
-    response = api_a.get(path, query)
+    # API messages follow Accept-Language (English when none is sent).
+    response = api_a.get(path, query, HTTP_ACCEPT_LANGUAGE="sv")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {field: [message]}
 
@@ -251,7 +252,7 @@ def test_logs_are_keyset_pages_newest_first_without_gaps_or_repeats(api_a: Any, 
 
 
 def test_a_bad_page_link_is_a_400(api_a: Any) -> None:
-    response = api_a.get("/api/usage/logs/", {"cursor": "not-a-cursor"})
+    response = api_a.get("/api/usage/logs/", {"cursor": "not-a-cursor"}, HTTP_ACCEPT_LANGUAGE="sv")
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
         "cursor": ["Länken till sidan är ogiltig; börja från första sidan."]

@@ -1,8 +1,13 @@
-"""``POST /api/v1/chat/completions``: an OpenAI-compatible door to the gateway for partners.
+"""``/api/v1``: an OpenAI-compatible door to the gateway for partners.
 
 Standard OpenAI client libraries work against it with a per-user API token as the api key and
 ``/api/v1`` as the base URL. The use case comes from the ``X-Use-Case`` header (default
-``generic``); ``Idempotency-Key`` is honoured for non-streamed requests.
+``generic``). ``Idempotency-Key`` is honoured for streamed and non-streamed requests alike: a
+retry with the same key replays the stored answer (a stream is replayed event by event).
+
+OpenAI fields the gateway does not serve are refused with a 400 naming them, never dropped:
+``n`` other than 1 (one choice per call), and ``store: true`` (``store`` only concerns OpenAI's
+own storage; ``false`` is what this API does anyway, so it is accepted as a no-op).
 """
 
 from __future__ import annotations
@@ -14,23 +19,28 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.renderers import JSONRenderer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from apps.ai_gateway import errors
 from apps.ai_gateway.idempotency import idempotency_begin, idempotency_finish, request_fingerprint
+from apps.ai_gateway.models import IdempotencyRecord
 from apps.ai_gateway.services import Completion, complete
-from apps.ai_gateway.streaming import GatewayStream, chunk_to_openai, usage_to_openai
+from apps.ai_gateway.streaming import GatewayStream, StreamShaper, usage_to_openai
+from apps.ai_gateway.validation import RequestRejected, validate_stream_options
 from apps.core.api.exceptions import error_body
-from apps.core.api.schema import AI_CALL, error_responses
+from apps.core.api.schema import AI_CALL, COMMON, error_responses
 from apps.core.api.throttling import ScopedThrottle
+from apps.integrations.account import account_models_get
 from apps.integrations.models import UseCase
 
+from . import serializers as s
+
 USE_CASES = frozenset(UseCase.values)  # computed once: Choices.values rebuilds a list per access
+DONE = "[DONE]"
 
 
 def _use_case(request: Request) -> str:
@@ -45,11 +55,49 @@ def _use_case(request: Request) -> str:
     return value
 
 
+def _rejected(message: str) -> errors.GatewayError:
+    return errors.GatewayError(message, code="invalid_request", status_code=400)
+
+
+class ChatRequest:
+    """A partner's body split into what this door handles and what goes to the gateway."""
+
+    def __init__(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise _rejected(_("The body must be a JSON object."))
+        options = dict(body)
+        self.messages = options.pop("messages", None)
+        self.model = options.pop("model", None)
+        self.stream = options.pop("stream", False)
+        if self.stream is None:
+            self.stream = False
+        if not isinstance(self.stream, bool):
+            raise _rejected(_("“stream” must be true or false."))
+        n = options.pop("n", None)
+        if n is not None and (isinstance(n, bool) or n != 1):
+            raise _rejected(_("“n”: only one choice per call is supported; send n=1 or leave it out."))
+        if options.pop("store", None) not in (None, False):
+            raise _rejected(
+                _("“store”: answers are not stored for later use; send store=false or leave it out.")
+            )
+        try:
+            self.include_usage = validate_stream_options(options.pop("stream_options", None))
+        except RequestRejected as exc:
+            raise _rejected(str(exc)) from None
+        if self.include_usage and not self.stream:
+            raise _rejected(_("“stream_options” is only allowed when “stream” is true."))
+        self.options = options
+
+
 def completion_body(completion: Completion) -> dict[str, Any]:
     result = completion.result
     message: dict[str, Any] = {"role": "assistant", "content": result.content}
     if result.message and result.message.tool_calls:
         message["tool_calls"] = [call.model_dump(exclude_none=True) for call in result.message.tool_calls]
+    if result.message and result.message.refusal:
+        message["refusal"] = result.message.refusal
+    if result.message and result.message.reasoning:
+        message["reasoning"] = result.message.reasoning
     usage = usage_to_openai(result.usage) if result.usage else None
     return {
         "id": completion.generation_id or f"req-{completion.request_id}",
@@ -61,20 +109,87 @@ def completion_body(completion: Completion) -> dict[str, Any]:
     }
 
 
-def _sse(data: Any) -> bytes:
-    return f"data: {json.dumps(data, default=str, separators=(',', ':'))}\n\n".encode()
+def _json(data: Any) -> str:
+    # DRF's encoder, as for every JSON response: Decimal money becomes a JSON number.
+    return json.dumps(data, cls=JSONEncoder, separators=(",", ":"))
 
 
-def sse_events(stream: GatewayStream) -> Iterator[bytes]:
-    """SSE bytes for a gateway stream; closing this iterator (client gone) cancels upstream."""
+def _event(payload: str) -> bytes:
+    return f"data: {payload}\n\n".encode()
+
+
+def sse_events(
+    stream: GatewayStream, *, include_usage: bool, record: IdempotencyRecord | None = None
+) -> Iterator[bytes]:
+    """SSE bytes in OpenAI's shape; closing this iterator (client gone) cancels upstream.
+
+    With ``record`` every event is stored, so a retry with the same Idempotency-Key replays them.
+    """
+    sent: list[str] = []
+    ended = False  # False when the caller went away before the end
+    shaper = StreamShaper(include_usage=include_usage)
     try:
         for chunk in stream:
-            yield _sse(chunk_to_openai(chunk))
+            for payload in shaper.feed(chunk):
+                sent.append(_json(payload))
+                yield _event(sent[-1])
+        for payload in shaper.end():
+            sent.append(_json(payload))
+            yield _event(sent[-1])
+        ended = True
     except errors.GatewayError as exc:
-        yield _sse(error_body(exc.code, exc.message))
+        sent.append(_json(error_body(exc.code, exc.message)))
+        ended = True
+        yield _event(sent[-1])
     finally:
         stream.close()
-    yield b"data: [DONE]\n\n"
+        if record is not None:
+            idempotency_finish(
+                record=record,
+                status_code=200,
+                response={"stream": sent, "ended": ended},
+                log_id=stream.log.pk,
+            )
+    yield _event(DONE)
+
+
+def replay_events(stored: dict[str, Any]) -> Iterator[bytes]:
+    """A stored stream again; one the first caller left early ends with the "incomplete" error."""
+    for payload in stored.get("stream", []):
+        yield _event(payload)
+    if not stored.get("ended"):
+        yield _event(
+            _json(error_body("incomplete_stream", _("The answer stopped before it was complete. Try again.")))
+        )
+    yield _event(DONE)
+
+
+def _streaming_response(
+    events: Iterator[bytes], headers: dict[str, str] | None = None
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+_HEADERS = [
+    OpenApiParameter(
+        "X-Use-Case",
+        str,
+        OpenApiParameter.HEADER,
+        enum=list(UseCase.values),
+        description="Which AI feature this call belongs to (for the ledger).",
+    ),
+    OpenApiParameter(
+        "Idempotency-Key",
+        str,
+        OpenApiParameter.HEADER,
+        description="Retries with the same key never call the provider twice; streams are replayed.",
+    ),
+]
 
 
 class ChatCompletionsView(APIView):
@@ -84,100 +199,95 @@ class ChatCompletionsView(APIView):
     @extend_schema(
         tags=["openai-compatible"],
         summary="OpenAI-compatible chat completions (streaming or not)",
-        parameters=[
-            OpenApiParameter(
-                "X-Use-Case",
-                str,
-                OpenApiParameter.HEADER,
-                enum=list(UseCase.values),
-                description="Which AI feature this call belongs to (for the ledger).",
+        parameters=_HEADERS,
+        request=s.CreateChatCompletion,
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                s.ChatCompletionSerializer, description="stream=false"
             ),
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="Retries with the same key never call the provider twice.",
+            (200, "text/event-stream"): OpenApiResponse(
+                s.ChatCompletionChunkSerializer,
+                description="stream=true: `data: <chunk>` events, then `data: [DONE]`.",
             ),
-        ],
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, **error_responses(*AI_CALL, 422)},
+            **error_responses(*AI_CALL, 422),
+        },
     )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
-        body = request.data
-        if not isinstance(body, dict):
-            raise errors.GatewayError(
-                _("The body must be a JSON object."), code="invalid_request", status_code=400
-            )
         use_case = _use_case(request)
-        params = dict(body)
-        messages, model, stream = (
-            params.pop("messages", None),
-            params.pop("model", None),
-            params.pop("stream", False),
-        )
-        if not isinstance(stream, bool):
-            raise errors.GatewayError(
-                _("“stream” must be true or false."), code="invalid_request", status_code=400
-            )
-        if stream:
-            result = complete(
-                user=request.user, use_case=use_case, messages=messages, model=model, stream=True, **params
-            )
-            assert isinstance(result, GatewayStream)
-            response = StreamingHttpResponse(sse_events(result), content_type="text/event-stream")
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"
-            return response
+        chat = ChatRequest(request.data)
         key = request.headers.get("Idempotency-Key")
-        if not key:
-            return Response(self._complete(request, use_case, messages, model, params)[0])
-        return self._idempotent(request, key, use_case, body, messages, model, params)
-
-    def _complete(
-        self, request: Request, use_case: str, messages: Any, model: Any, params: dict[str, Any]
-    ) -> tuple[dict[str, Any], int]:
-        completion = complete(
-            user=request.user,
-            use_case=use_case,
-            messages=messages,
-            model=model,
-            finish_after_response=True,  # the answer needs nothing back from the ledger row
-            **params,
-        )
-        assert isinstance(completion, Completion)
-        return completion_body(completion), completion.log_id
-
-    def _idempotent(
-        self,
-        request: Request,
-        key: str,
-        use_case: str,
-        body: dict[str, Any],
-        messages: Any,
-        model: Any,
-        params: dict[str, Any],
-    ) -> Response:
-        record, first = idempotency_begin(
-            user=request.user, key=key, fingerprint=request_fingerprint({"use_case": use_case, "body": body})
-        )
-        if not first:
-            return Response(
-                record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"}
-            )
+        record = None
+        if key is not None:
+            fingerprint = request_fingerprint({"use_case": use_case, "body": request.data})
+            record, first = idempotency_begin(user=request.user, key=key, fingerprint=fingerprint)
+            if not first:
+                return self._replay(record)
         try:
-            data, log_id = self._complete(request, use_case, messages, model, params)
-        except errors.GatewayError as exc:
-            idempotency_finish(
-                record=record,
-                status_code=exc.status_code,
-                response=error_body(exc.code, exc.message),
-                log_id=exc.log_id,
+            result = complete(
+                user=request.user,
+                use_case=use_case,
+                messages=chat.messages,
+                model=chat.model,
+                stream=chat.stream,
+                options=chat.options,
+                # A JSON answer needs nothing back from the ledger row: write it after sending.
+                finish_after_response=not chat.stream,
             )
+        except errors.GatewayError as exc:
+            if record is not None:
+                body = error_body(exc.code, exc.message)
+                idempotency_finish(
+                    record=record, status_code=exc.status_code, response=body, log_id=exc.log_id
+                )
             raise
         except BaseException:
-            record.delete()  # nothing was stored: let the retry run
+            if record is not None:
+                record.delete()  # nothing was stored: let the retry run
             raise
+        if isinstance(result, GatewayStream):
+            return _streaming_response(sse_events(result, include_usage=chat.include_usage, record=record))
         # Store exactly what the caller sees, so a replay is byte-for-byte the same answer.
-        data = json.loads(JSONRenderer().render(data))
-        idempotency_finish(record=record, status_code=200, response=data, log_id=log_id)
+        data = json.loads(_json(completion_body(result)))
+        if record is not None:
+            idempotency_finish(record=record, status_code=200, response=data, log_id=result.log_id)
         return Response(data)
+
+    def _replay(self, record: IdempotencyRecord) -> Response | StreamingHttpResponse:
+        replayed = {"Idempotent-Replayed": "true"}
+        response = record.response
+        if record.status_code == 200 and isinstance(response, dict) and "stream" in response:
+            return _streaming_response(replay_events(response), replayed)
+        headers = dict(replayed)
+        if (
+            record.status_code in (502, 504)
+            and (response or {}).get("error", {}).get("code") == errors.MAYBE_BILLED
+        ):
+            headers["x-should-retry"] = "false"
+        return Response(response, status=record.status_code, headers=headers)
+
+
+def models_list() -> list[dict[str, Any]]:
+    """The catalogue's models as OpenAI ``model`` objects; 503 when it was never fetched."""
+    catalogue = account_models_get().value
+    if catalogue is None:
+        raise errors.GatewayError(
+            _("The model list cannot be fetched from OpenRouter right now. Try again shortly."),
+            code="catalogue_unavailable",
+            status_code=503,
+        )
+    return [
+        {"id": m.id, "object": "model", "created": m.created or 0, "owned_by": m.id.split("/")[0].lstrip("~")}
+        for m in catalogue.data
+    ]
+
+
+class ModelsView(APIView):
+    """``GET /api/v1/models``: the cached OpenRouter catalogue in OpenAI's list shape."""
+
+    @extend_schema(
+        tags=["openai-compatible"],
+        summary="OpenAI-compatible model list (from the cached OpenRouter catalogue)",
+        responses={200: s.ModelListSerializer, **error_responses(*COMMON, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"object": "list", "data": models_list()})

@@ -109,3 +109,145 @@ TextResponse = result_serializer("TextResponse", serializers.CharField())
 SmsResponse = result_serializer("SmsResponse", SmsOutput())
 LeadResponse = result_serializer("LeadResponse", LeadOutput())
 ReviewsResponse = result_serializer("ReviewsResponse", ReviewsOutput())
+
+
+# ------------------------------------------------------------------ OpenAI-compatible door (schema)
+# These document /api/v1 for generated clients. The view validates with the gateway's allow-list
+# (apps.ai_gateway.validation), which refuses unknown fields with a 400 naming them.
+
+
+class FunctionCallSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    arguments = serializers.CharField(help_text="JSON text of the arguments.")
+
+
+class ToolCallSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["function"])
+    function = FunctionCallSerializer()
+
+
+class ToolCallDeltaSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    id = serializers.CharField(required=False)
+    type = serializers.ChoiceField(choices=["function"], required=False)
+    function = serializers.DictField(required=False, help_text="name and/or a fragment of arguments")
+
+
+class ChatMessageInputSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant", "tool"])
+    content = serializers.JSONField(required=False, help_text="Text, or a list of content parts.")
+    name = serializers.CharField(required=False)
+    tool_calls = ToolCallSerializer(many=True, required=False)
+    tool_call_id = serializers.CharField(required=False)
+
+
+class FunctionDefinitionSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    parameters = serializers.DictField(required=False, help_text="A JSON Schema object.")
+    strict = serializers.BooleanField(required=False)
+
+
+class ToolSerializer(serializers.Serializer[Any]):
+    type = serializers.ChoiceField(choices=["function"])
+    function = FunctionDefinitionSerializer()
+
+
+class StreamOptionsSerializer(serializers.Serializer[Any]):
+    include_usage = serializers.BooleanField(required=False)
+
+
+class CreateChatCompletion(serializers.Serializer[Any]):
+    """OpenAI's CreateChatCompletionRequest, as far as the gateway serves it."""
+
+    model = serializers.CharField(required=False, help_text="vendor/model; the tenant's default if left out.")
+    messages = ChatMessageInputSerializer(many=True)
+    stream = serializers.BooleanField(required=False, default=False)
+    stream_options = StreamOptionsSerializer(required=False)
+    temperature = serializers.FloatField(required=False)
+    top_p = serializers.FloatField(required=False)
+    max_tokens = serializers.IntegerField(required=False)
+    max_completion_tokens = serializers.IntegerField(required=False)
+    seed = serializers.IntegerField(required=False)
+    stop = serializers.JSONField(required=False, help_text="A text or up to 4 texts.")
+    tools = ToolSerializer(many=True, required=False)
+    tool_choice = serializers.JSONField(required=False, help_text="none, auto, required or a function.")
+    parallel_tool_calls = serializers.BooleanField(required=False)
+    response_format = serializers.DictField(required=False)
+    reasoning = serializers.DictField(required=False)
+    metadata = serializers.DictField(child=serializers.CharField(), required=False)
+    user = serializers.CharField(
+        required=False, max_length=256, help_text="Your end user's id (sent to OpenRouter)."
+    )
+    n = serializers.IntegerField(required=False, min_value=1, max_value=1)
+    store = serializers.BooleanField(required=False, help_text="Only false: answers are not stored.")
+
+
+class CompletionUsageSerializer(serializers.Serializer[Any]):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+    cost = serializers.FloatField(allow_null=True, help_text="USD, as a JSON number.")
+    prompt_tokens_details = serializers.DictField()
+    completion_tokens_details = serializers.DictField()
+
+
+class AssistantMessageSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=["assistant"])
+    content = serializers.CharField(allow_null=True, allow_blank=True)
+    tool_calls = ToolCallSerializer(many=True, required=False)
+    refusal = serializers.CharField(required=False)
+    reasoning = serializers.CharField(required=False)
+
+
+class CompletionChoiceSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    message = AssistantMessageSerializer()
+    finish_reason = serializers.CharField()
+
+
+class ChatCompletionSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["chat.completion"])
+    created = serializers.IntegerField()
+    model = serializers.CharField()
+    choices = CompletionChoiceSerializer(many=True)
+    usage = CompletionUsageSerializer(allow_null=True)
+
+
+class ChunkDeltaSerializer(serializers.Serializer[Any]):
+    role = serializers.CharField(required=False)
+    content = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    reasoning = serializers.CharField(required=False)
+    refusal = serializers.CharField(required=False)
+    tool_calls = ToolCallDeltaSerializer(many=True, required=False)
+
+
+class ChunkChoiceSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    delta = ChunkDeltaSerializer()
+    finish_reason = serializers.CharField(allow_null=True)
+
+
+class ChatCompletionChunkSerializer(serializers.Serializer[Any]):
+    """One ``data:`` event of a stream; the last is ``data: [DONE]``."""
+
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["chat.completion.chunk"])
+    created = serializers.IntegerField()
+    model = serializers.CharField()
+    choices = ChunkChoiceSerializer(many=True)
+    usage = CompletionUsageSerializer(required=False)
+
+
+class CatalogueModelSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["model"])
+    created = serializers.IntegerField()
+    owned_by = serializers.CharField()
+
+
+class ModelListSerializer(serializers.Serializer[Any]):
+    object = serializers.ChoiceField(choices=["list"])
+    data = CatalogueModelSerializer(many=True)  # type: ignore[assignment]

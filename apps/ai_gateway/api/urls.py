@@ -9,5 +9,6 @@ urlpatterns = [
     path("ai/generate-message/", views.GenerateMessageView.as_view(), name="ai-generate-message"),
     path("ai/enrich-lead/", views.EnrichLeadView.as_view(), name="ai-enrich-lead"),
     path("ai/prompt/", views.PromptView.as_view(), name="ai-prompt"),
+    path("v1/models", openai_compat.ModelsView.as_view(), name="openai-models"),
     path("v1/chat/completions", openai_compat.ChatCompletionsView.as_view(), name="openai-chat-completions"),
 ]

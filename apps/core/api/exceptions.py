@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .throttling import AnonThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +57,28 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     return {"error": body}
 
 
+def _anonymous_over_limit(context: dict[str, Any]) -> exceptions.Throttled | None:
+    """Count a refused request (no or bad credentials) against the anonymous rate of its IP.
+
+    DRF checks credentials before throttles, so a caller guessing tokens would otherwise get an
+    endless stream of 401s; past the rate it gets 429 with Retry-After instead.
+    """
+    request, view = context.get("request"), context.get("view")
+    if request is None or view is None:
+        return None
+    throttle = AnonThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return exceptions.Throttled(wait=throttle.wait())
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        exc = _anonymous_over_limit(context) or exc
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.code, exc.message), status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE, DEBUG or not
+        return Response(error_body("request_too_large", _("The request body is too large.")), status=413)
     if isinstance(exc, IntegrityError):
         # A uniqueness race the validators could not see: the row exists, tell the client so.
         return Response(error_body("conflict", _("This conflicts with an existing record.")), status=409)

@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -105,6 +107,7 @@ def settings_payload(row: AISettings | None) -> dict[str, Any]:
     }
 
 
+@method_decorator(sensitive_post_parameters("api_key", "management_key"), name="dispatch")
 class OpenRouterSettingsView(APIView):
     @extend_schema(
         summary="Your OpenRouter settings (keys shown as last 4 only)",
@@ -127,6 +130,7 @@ class OpenRouterSettingsView(APIView):
         request=AISettingsUpdateSerializer,
         responses={200: AISettingsSerializer, 400: _ERRORS[400]},
     )
+    @method_decorator(sensitive_variables())
     def put(self, request: Request) -> Response:
         data = request.data
         wants_models = isinstance(data, dict) and ("default_model" in data or "models" in data)
@@ -151,6 +155,7 @@ class OpenRouterSettingsView(APIView):
         return Response(AISettingsSerializer(settings_payload(saved.settings)).data)
 
 
+@method_decorator(sensitive_post_parameters("api_key", "management_key"), name="dispatch")
 class ConnectionTestView(APIView):
     @extend_schema(
         summary="Test your OpenRouter keys",
@@ -164,6 +169,7 @@ class ConnectionTestView(APIView):
         request=ConnectionTestRequestSerializer,
         responses={200: ConnectionReportSerializer, 400: _ERRORS[400]},
     )
+    @method_decorator(sensitive_variables())
     def post(self, request: Request) -> Response:
         serializer = ConnectionTestRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -223,6 +223,7 @@ class Delta(OpenRouterModel):
     role: str | None = None
     content: str | None = None
     reasoning: str | None = None
+    refusal: str | None = None
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("tool_calls", mode="before")
