@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -160,17 +160,6 @@ def inference_key(emulator: Any, account: Any) -> str:
 @pytest.fixture
 def management_key(emulator: Any, account: Any) -> str:
     return emulator.add_key(account, kind="management", name="tests-management")
-
-
-@pytest.fixture
-def configure() -> Callable[..., Any]:
-    """``configure(user, api_key, **fields)``: AISettingsFactory as a fixture, for the tests that
-    still ask for one by name; new tests call the factory."""
-
-    def _configure(user: Any, api_key: str = "", **fields: Any) -> Any:
-        return AISettingsFactory(user=user, openrouter_api_key=api_key, **fields)
-
-    return _configure
 
 
 @pytest.fixture

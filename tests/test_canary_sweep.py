@@ -26,10 +26,23 @@ def test_a_debug_log_line_is_caught(canary_sweep: Sweep) -> None:
     assert [channel for channel, _ in canary_sweep.take()] == ["log apps.anything.new"]
 
 
-def test_an_error_report_with_the_key_in_a_frame_local_is_caught(canary_sweep: Sweep) -> None:
+def test_an_error_report_blanks_a_key_held_in_a_frame_local(canary_sweep: Sweep) -> None:
     def call_upstream() -> None:
         headers = {"Authorization": f"Bearer {CANARY_MANAGEMENT}"}  # a local a client would hold
         raise RuntimeError(f"upstream failed ({len(headers)} headers)")
+
+    try:
+        call_upstream()
+    except RuntimeError:
+        logging.getLogger("django.request").exception("Internal Server Error")
+    # The project's exception-reporter filter blanks key-shaped locals, so the report holds no key.
+    assert canary_sweep.take() == []
+
+
+def test_an_error_report_with_a_key_fragment_in_a_frame_local_is_caught(canary_sweep: Sweep) -> None:
+    def call_upstream() -> None:
+        fragment = CANARY_MANAGEMENT[-20:]  # not key-shaped, so no filter blanks it; still a leak
+        raise RuntimeError(f"upstream failed ({len(fragment)} characters)")
 
     try:
         call_upstream()

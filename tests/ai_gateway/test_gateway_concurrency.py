@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +14,7 @@ from rest_framework.test import APIClient
 from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import chat_requests
+from tests.factories import AISettingsFactory
 
 pytestmark = [
     pytest.mark.skipif(
@@ -30,9 +30,8 @@ def test_concurrent_calls_of_two_tenants_give_one_row_each_with_their_own_key(
     configured_a: Any,
     emulator: Any,
     account: Any,
-    configure: Callable[..., Any],
 ) -> None:
-    configure(user_b, emulator.add_key(account, kind="inference", name="bob"))
+    AISettingsFactory(user=user_b, openrouter_api_key=emulator.add_key(account, kind="inference", name="bob"))
     tokens = {
         user_a.pk: api_token_create(user=user_a, name="a").plaintext,
         user_b.pk: api_token_create(user=user_b, name="b").plaintext,

@@ -18,7 +18,7 @@ from django.utils import translation
 from apps.core.templatetags.money import percent, sek, tokens, usd
 from apps.integrations.models import CreditSnapshot, CreditSource
 from apps.usage.models import AIUsageLog
-from tests.factories import AIUsageLogFactory
+from tests.factories import AISettingsFactory, AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -280,8 +280,8 @@ def test_account_panel_without_keys_asks_for_them(user_a: Any) -> None:
     assert 'id="or-runway"' not in html
 
 
-def test_account_panel_shows_credits_history_and_the_runway(user_a: Any, user_b: Any, configure: Any) -> None:
-    configure(user_a, "sk-or-v1-test-aaaa")
+def test_account_panel_shows_credits_history_and_the_runway(user_a: Any, user_b: Any) -> None:
+    AISettingsFactory(user=user_a, openrouter_api_key="sk-or-v1-test-aaaa")
     for n, remaining in enumerate(("20", "18", "15")):
         taken = NOW - dt.timedelta(days=3 - n)
         CreditSnapshot.objects.create(

@@ -24,7 +24,7 @@ from schemathesis import checks
 
 from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
-from tests.factories import BookingFactory, UserFactory
+from tests.factories import AISettingsFactory, BookingFactory, UserFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
@@ -68,10 +68,10 @@ def high_rate_limits(settings: Any) -> None:
 
 
 @pytest.fixture
-def tenants(db: Any, emulator: Any, inference_key: str, configure: Any, high_rate_limits: None) -> Any:
+def tenants(db: Any, emulator: Any, inference_key: str, high_rate_limits: None) -> Any:
     """The owner has a key, bookings and ledger rows; the other tenant has its own of each."""
     owner = UserFactory(username="fuzz-owner")
-    configure(owner, inference_key)
+    AISettingsFactory(user=owner, openrouter_api_key=inference_key)
     BookingFactory.create_batch(2, user=owner)
     other = UserFactory(username="fuzz-other")
     theirs = {"/api/roi/bookings/{id}/": BookingFactory(user=other).pk}

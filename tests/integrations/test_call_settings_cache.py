@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from apps.integrations.selectors import CALL_SETTINGS_CACHE_SECONDS
 from apps.integrations.services import ai_settings_key_remove, ai_settings_update
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import HELLO, chat_requests
+from tests.factories import AISettingsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,11 +96,10 @@ def test_each_tenant_calls_with_their_own_key_and_model(
     configured_a: Any,
     emulator: Any,
     account: Any,
-    configure: Callable[..., Any],
 ) -> None:
-    configure(
-        user_b,
-        emulator.add_key(account, kind="inference", name="bob"),
+    AISettingsFactory(
+        user=user_b,
+        openrouter_api_key=emulator.add_key(account, kind="inference", name="bob"),
         default_model="anthropic/claude-haiku-4.5",
     )
     for _ in range(2):  # the second round is served from the cache
