@@ -19,6 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.core.money import usd_sek_rate, usd_to_sek
+from apps.integrations.models import Provider, UseCase
 
 from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
 
@@ -29,9 +30,11 @@ STALE_PENDING_AFTER = dt.timedelta(minutes=15)
 _COST_RANK = {
     CostSource.UNPRICED: 0,
     CostSource.ESTIMATED: 1,
+    CostSource.ACTIVITY: 2,
     CostSource.COMPUTED: 2,
     CostSource.GENERATION_LOOKUP: 3,
     CostSource.PROVIDER_REPORTED: 4,
+    CostSource.NOT_BILLED: 4,
 }
 
 
@@ -204,4 +207,92 @@ def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> Non
     """
     AIUsageLog.objects.filter(pk=log_id).update(
         status=UsageStatus.ERROR, error_code=error_code[:40], error_message=error_message[:300]
+    )
+
+
+# ------------------------------------------------------------------ activity reconciliation
+
+
+def usage_settle_unpriced(*, log_ids: list[int], cost_usd: Decimal, cost_source: CostSource) -> int:
+    """Give still-unpriced rows a known cost (``not_billed`` zero, or a figure from the activity).
+
+    Rows that gained a cost meanwhile are left alone, so this is idempotent. Returns rows changed.
+    """
+    changed = 0
+    for log in AIUsageLog.objects.filter(pk__in=log_ids, cost_usd__isnull=True).select_for_update():
+        log.cost_usd, log.cost_source = cost_usd, cost_source
+        log.cost_sek, log.fx_rate = _sek(log, cost_usd)
+        log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
+        changed += 1
+    return changed
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """What OpenRouter billed for one (UTC day, model) that the gateway did not record."""
+
+    cost_usd: Decimal
+    tokens: TokenCounts
+
+
+def usage_adjustments_write(*, user: Any, day: dt.date, adjustments: dict[str, Adjustment]) -> int:
+    """Write or update the one ``activity_sync`` row per (user, UTC day, model) in ``adjustments``.
+
+    Never negative; a zero figure updates an existing row to zero (its history stays) and creates
+    none. Rows of models absent from ``adjustments`` are left as they are. Call inside the day's
+    transaction. Idempotent: the same figures again change nothing. Returns the rows written.
+    """
+    existing = {
+        row.model: row
+        for row in AIUsageLog.objects.select_for_update()
+        .filter(user=user, source=UsageSource.ACTIVITY_SYNC, activity_date=day, model__in=list(adjustments))
+        .order_by("-id")
+    }
+    rate = usd_sek_rate(day)
+    created: list[AIUsageLog] = []
+    written = 0
+    for model, adjustment in adjustments.items():
+        cost = max(adjustment.cost_usd, Decimal(0))
+        row = existing.get(model)
+        if row is None and cost == 0:
+            continue
+        if row is None:
+            row = AIUsageLog(
+                user=user,
+                source=UsageSource.ACTIVITY_SYNC,
+                provider=Provider.OPENROUTER,
+                model=model,
+                use_case=UseCase.GENERIC,
+                status=UsageStatus.SUCCESS,
+                activity_date=day,
+                # The row belongs to its UTC day wherever days are summed by created_at.
+                created_at=dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC),
+            )
+        elif row.cost_usd == cost and _tokens_of(row) == adjustment.tokens:
+            continue
+        tokens = adjustment.tokens
+        row.prompt_tokens, row.completion_tokens = tokens.prompt, tokens.completion
+        row.reasoning_tokens, row.cached_tokens, row.total_tokens = (
+            tokens.reasoning,
+            tokens.cached,
+            tokens.total,
+        )
+        row.cost_usd, row.cost_source = cost, CostSource.PROVIDER_REPORTED
+        row.cost_sek, row.fx_rate = usd_to_sek(cost, rate), rate
+        row.completed_at = timezone.now()
+        written += 1
+        if row.pk is None:
+            created.append(row)
+        else:
+            row.save()
+    AIUsageLog.objects.bulk_create(created)
+    return written
+
+
+def _tokens_of(row: AIUsageLog) -> TokenCounts:
+    return TokenCounts(
+        prompt=row.prompt_tokens,
+        completion=row.completion_tokens,
+        reasoning=row.reasoning_tokens,
+        cached=row.cached_tokens,
     )
