@@ -93,16 +93,32 @@ def record_success(
     return log
 
 
-def record_failure(log: AIUsageLog, failure: Failed, started: float) -> errors.GatewayError:
+def _failure_cost(failure: Failed, usage: Usage | None) -> tuple[Decimal | None, CostSource]:
+    if usage is not None:
+        return _cost(failure.route, usage, failure.route.model)
+    # A failure the provider cannot have billed (refused before any work) is a known zero, so
+    # "calls without a known cost" counts only calls whose cost is truly unknown.
+    if not failure.error.may_be_billed:
+        return Decimal(0), CostSource.NOT_BILLED
+    return None, CostSource.UNPRICED
+
+
+def record_failure(
+    log: AIUsageLog, failure: Failed, started: float, *, generation_id: str | None = None
+) -> errors.GatewayError:
+    """Record a failed call. A billed failure keeps the generation id OpenRouter gave before it
+    failed (a truncated body's header, a stream's first chunk), so ``/generation`` settles it."""
     error = failure.error
     usage = error.usage
-    cost, source = _cost(failure.route, usage, failure.route.model) if usage else (None, CostSource.UNPRICED)
+    cost, source = _failure_cost(failure, usage)
+    generation_id = generation_id or error.generation_id
     usage_finish(
         log=log,
         status=errors.ledger_status_for(error),
         tokens=tokens_of(usage),
         cost_usd=cost,
         cost_source=source,
+        generation_id=generation_id,
         model=failure.route.model,
         provider=failure.route.provider,
         is_fallback=failure.is_fallback,
@@ -111,4 +127,6 @@ def record_failure(log: AIUsageLog, failure: Failed, started: float) -> errors.G
         error_code=error.code.value,
         error_message=str(error.user_message),
     )
+    if source in (CostSource.ESTIMATED, CostSource.UNPRICED) and log.generation_id:
+        _settle_later(log)
     return errors.gateway_error_from(error, log_id=log.pk)

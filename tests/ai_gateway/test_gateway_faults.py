@@ -73,8 +73,8 @@ def test_429_beyond_the_retry_budget_is_a_429_with_retry_after(
     assert caught.value.code == "rate_limited"
     row = _only_row()
     assert (row.status, row.attempts, row.error_code) == ("rate_limited", 4, "rate_limited")
-    assert row.cost_usd is None
-    assert row.cost_source == "unpriced"
+    # OpenRouter bills no 429: a known zero, not an unknown cost.
+    assert (row.cost_usd, row.cost_source) == (Decimal(0), "not_billed")
     assert len(chat_requests(emulator)) == 4
     assert emulator.generations == []
 
