@@ -102,7 +102,9 @@ class AISettings(UserOwnedModel):
     activity_whole_account = models.BooleanField(
         _("sync the whole OpenRouter account"),
         default=False,
-        help_text=_("Include spend from every key of the account in the activity history, not only this key."),
+        help_text=_(
+            "Include spend from every key of the account in the activity history, not only this key."
+        ),
     )
     model_chat = models.CharField(_("chat model"), max_length=200, blank=True)
     model_lead_enrichment = models.CharField(_("lead enrichment model"), max_length=200, blank=True)
