@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from apps.integrations.models import AISettings
 from apps.usage.models import SyncRun, SyncTrigger
@@ -51,12 +51,11 @@ class Command(BaseCommand):
                     user=user, start=start, end=end, trigger=SyncTrigger.COMMAND, enqueue=False
                 )
                 task = bar.add_task(str(user.get_username()), total=None)
-                runs.append(
-                    sync_run_execute(
-                        run_id=run.pk,
-                        progress=lambda r, t=task: bar.update(t, completed=r.days_done, total=r.days_total),
-                    )
-                )
+
+                def progress(r: SyncRun, t: TaskID = task) -> None:
+                    bar.update(t, completed=r.days_done, total=r.days_total)
+
+                runs.append(sync_run_execute(run_id=run.pk, progress=progress))
         for run in runs:
             if run.error:
                 self.stderr.write(f"user {run.user_id}: {run.state}: {run.error}")
