@@ -98,14 +98,21 @@ def _openrouter_billing(account: Any) -> dict[tuple[dt.date, str], Decimal]:
 
 def _ledger(user: Any) -> dict[tuple[dt.date, str], Decimal]:
     ledger: dict[tuple[dt.date, str], Decimal] = defaultdict(Decimal)
-    rows = AIUsageLog.objects.filter(user=user, provider="openrouter").values_list("created_at", "model", "cost_usd")
+    rows = AIUsageLog.objects.filter(user=user, provider="openrouter").values_list(
+        "created_at", "model", "cost_usd"
+    )
     for created_at, model, cost in rows:
         ledger[(created_at.astimezone(dt.UTC).date(), model)] += cost or Decimal(0)
     return dict(ledger)
 
 
 def test_after_a_sync_the_ledger_equals_openrouters_bill_per_day_and_model(
-    user_a: Any, user_b: Any, tenant: Any, emulator: Any, configure: Any, django_capture_on_commit_callbacks: Any
+    user_a: Any,
+    user_b: Any,
+    tenant: Any,
+    emulator: Any,
+    configure: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with time_machine.travel(dt.datetime(2026, 10, 30, 9, tzinfo=dt.UTC), tick=False):
         tenant(user_a)
@@ -132,7 +139,11 @@ def test_after_a_sync_the_ledger_equals_openrouters_bill_per_day_and_model(
     with time_machine.travel(dt.datetime(2026, 11, 28, 3, tzinfo=dt.UTC), tick=False):
         for _ in range(2):  # and however often it runs
             run, _created = sync_run_request(
-                user=user_a, start=FIRST_DAY, end=dt.date(2026, 11, 27), trigger=SyncTrigger.COMMAND, enqueue=False
+                user=user_a,
+                start=FIRST_DAY,
+                end=dt.date(2026, 11, 27),
+                trigger=SyncTrigger.COMMAND,
+                enqueue=False,
             )
             assert sync_run_execute(run_id=run.pk).state == "succeeded"
             billing = _openrouter_billing(user_a.or_account)

@@ -38,7 +38,9 @@ D1, D2 = dt.date(2026, 11, 25), dt.date(2026, 11, 26)
 
 
 def _sync(user: Any, start: dt.date = D1, end: dt.date = YESTERDAY) -> SyncRun:
-    run, created = sync_run_request(user=user, start=start, end=end, trigger=SyncTrigger.COMMAND, enqueue=False)
+    run, created = sync_run_request(
+        user=user, start=start, end=end, trigger=SyncTrigger.COMMAND, enqueue=False
+    )
     assert created
     return sync_run_execute(run_id=run.pk)
 
@@ -71,7 +73,13 @@ def test_a_sync_stores_the_records_and_writes_one_adjustment_per_day_and_model(
     tenant(user_a)
     billed(user_a, D1, "openai/gpt-4o-mini", "0.0123465", requests=37, tokens=(51230, 7769))
     billed(user_a, D2, "openai/gpt-4o-mini", "0.004581", requests=11)
-    billed(user_a, D2, "anthropic/claude-sonnet-4.6", "1.846215", permaslug="anthropic/claude-4.6-sonnet-20260217")
+    billed(
+        user_a,
+        D2,
+        "anthropic/claude-sonnet-4.6",
+        "1.846215",
+        permaslug="anthropic/claude-4.6-sonnet-20260217",
+    )
 
     run = _sync(user_a)
 
@@ -86,12 +94,22 @@ def test_a_sync_stores_the_records_and_writes_one_adjustment_per_day_and_model(
     adjustments = list(
         AIUsageLog.objects.filter(source=UsageSource.ACTIVITY_SYNC)
         .order_by("activity_date", "model")
-        .values_list("user_id", "activity_date", "model", "cost_usd", "cost_sek", "prompt_tokens", "completion_tokens")
+        .values_list(
+            "user_id", "activity_date", "model", "cost_usd", "cost_sek", "prompt_tokens", "completion_tokens"
+        )
     )
     rate = Decimal("10.50")
     assert adjustments == [
         (user_a.pk, D1, "openai/gpt-4o-mini", Decimal("0.0123465"), Decimal("0.0123465") * rate, 51230, 7769),
-        (user_a.pk, D2, "anthropic/claude-sonnet-4.6", Decimal("1.846215"), Decimal("1.846215") * rate, 100, 10),
+        (
+            user_a.pk,
+            D2,
+            "anthropic/claude-sonnet-4.6",
+            Decimal("1.846215"),
+            Decimal("1.846215") * rate,
+            100,
+            10,
+        ),
         (user_a.pk, D2, "openai/gpt-4o-mini", Decimal("0.004581"), Decimal("0.004581") * rate, 100, 10),
     ]
     row = AIUsageLog.objects.get(activity_date=D1)
@@ -120,7 +138,9 @@ def test_the_same_range_again_gives_identical_rows_and_totals(
     assert first.adjustments == 2
 
 
-def test_a_revised_day_updates_rows_instead_of_adding(frozen: Any, user_a: Any, tenant: Any, billed: Any) -> None:
+def test_a_revised_day_updates_rows_instead_of_adding(
+    frozen: Any, user_a: Any, tenant: Any, billed: Any
+) -> None:
     tenant(user_a)
     billed(user_a, D1, "openai/gpt-4o-mini", "0.01")
     _sync(user_a)
@@ -168,7 +188,9 @@ def test_older_synced_days_stay_after_they_leave_the_window(
     with time_machine.travel(dt.datetime(2026, 12, 20, 12, tzinfo=dt.UTC), tick=False):
         run = _sync(user_a, dt.date(2026, 12, 19), dt.date(2026, 12, 19))
     assert run.state == "succeeded"
-    assert list(ActivityRecord.objects.values_list("date", "usage")) == [(dt.date(2026, 11, 1), Decimal("0.25"))]
+    assert list(ActivityRecord.objects.values_list("date", "usage")) == [
+        (dt.date(2026, 11, 1), Decimal("0.25"))
+    ]
     assert AIUsageLog.objects.get().cost_usd == Decimal("0.25")
 
 
@@ -192,7 +214,12 @@ def test_only_completed_utc_days_of_the_last_30_are_requested(
             sync_range_check(start=first - dt.timedelta(days=1), end=last)
         run = _sync(user_a, first, last)
     asked = [r.query["date"] for r in emulator.requests if r.path == "/activity"]
-    assert (run.state, asked[0], asked[-1], len(asked)) == ("succeeded", first.isoformat(), last.isoformat(), 30)
+    assert (run.state, asked[0], asked[-1], len(asked)) == (
+        "succeeded",
+        first.isoformat(),
+        last.isoformat(),
+        30,
+    )
 
 
 def test_billed_calls_outside_the_product_and_the_gateway_add_up_to_openrouters_total(
@@ -206,9 +233,7 @@ def test_billed_calls_outside_the_product_and_the_gateway_add_up_to_openrouters_
     billed(user_a, D2, "openai/gpt-4o-mini", "0.5", requests=4)  # direct calls with the same key
     gateway_cost = AIUsageLog.objects.get().cost_usd
     _sync(user_a)
-    openrouter = sum(
-        (g.cost for g in emulator.generations), Decimal(0)
-    ) + Decimal("0.5")
+    openrouter = sum((g.cost for g in emulator.generations), Decimal(0)) + Decimal("0.5")
     assert _ledger_total(user_a, D2, "openai/gpt-4o-mini") == openrouter
     adjustment = AIUsageLog.objects.get(source=UsageSource.ACTIVITY_SYNC)
     assert adjustment.cost_usd == Decimal("0.5")
@@ -287,7 +312,14 @@ def test_recording_more_than_openrouter_billed_is_a_discrepancy_never_negative_s
     ],
 )
 def test_a_failing_day_stops_the_run_and_writes_nothing_of_it(
-    frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any, fault: dict[str, Any], state: str, code: str
+    frozen: Any,
+    user_a: Any,
+    tenant: Any,
+    billed: Any,
+    emulator: Any,
+    fault: dict[str, Any],
+    state: str,
+    code: str,
 ) -> None:
     tenant(user_a)
     billed(user_a, D1, "openai/gpt-4o-mini", "0.01")
@@ -309,7 +341,9 @@ def test_a_failing_day_stops_the_run_and_writes_nothing_of_it(
     assert _sync(user_a, D2, D2).state == "succeeded"
 
 
-def test_a_retried_429_then_success_completes(frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any) -> None:
+def test_a_retried_429_then_success_completes(
+    frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any
+) -> None:
     tenant(user_a)
     billed(user_a, D1, "openai/gpt-4o-mini", "0.01")
     emulator.inject("rate_limit", path="/activity", times=2, retry_after=1)
@@ -323,7 +357,9 @@ def test_a_wrong_type_management_key_needs_attention_without_retries(
 ) -> None:
     tenant(user_a)
     # An inference key stored as the management key: OpenRouter answers 403.
-    configure(user_a, user_a.or_api_key, openrouter_management_key=user_a.or_api_key, management_key_last4="abcd")
+    configure(
+        user_a, user_a.or_api_key, openrouter_management_key=user_a.or_api_key, management_key_last4="abcd"
+    )
     run = _sync(user_a, D1, D1)
     assert (run.state, run.error_code) == ("needs_attention", "management_key_required")
     assert "management key" in run.error
@@ -331,7 +367,9 @@ def test_a_wrong_type_management_key_needs_attention_without_retries(
     assert not AIUsageLog.objects.exists()
 
 
-def test_a_revoked_management_key_needs_attention(frozen: Any, user_a: Any, tenant: Any, emulator: Any) -> None:
+def test_a_revoked_management_key_needs_attention(
+    frozen: Any, user_a: Any, tenant: Any, emulator: Any
+) -> None:
     tenant(user_a)
     emulator.key(user_a.or_management_key).disabled = True
     run = _sync(user_a, D1, D1)
