@@ -141,9 +141,10 @@ def test_runs_list_is_mine_newest_first_and_another_users_run_is_404(
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == [new.pk, old.pk]
     assert api_a.get(f"{SYNC}{theirs.pk}/").status_code == 404
-    assert api_a.get(f"{SYNC}{theirs.pk}/").json() == {
-        "error": {"code": "not_found", "message": "Not found."}
-    }
+    missing = api_a.get(f"{SYNC}{theirs.pk + 1000}/")
+    other = api_a.get(f"{SYNC}{theirs.pk}/")
+    assert (other.status_code, other.json()) == (missing.status_code, missing.json())
+    assert missing.json() == {"error": {"code": "not_found", "message": "Hittades inte."}}
 
 
 def test_runs_list_query_count_is_pinned(frozen: Any, api_a: APIClient, user_a: Any) -> None:
