@@ -126,9 +126,12 @@ def test_after_a_sync_the_ledger_equals_openrouters_bill_per_day_and_model(
     )
     for n in range(DAYS):
         day = FIRST_DAY + dt.timedelta(days=n)
-        with time_machine.travel(dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC), tick=False):
-            with django_capture_on_commit_callbacks(execute=False):  # settlement is the sync's job here
-                _script_day(n, user_a, emulator, user_a.or_api_key)
+        # Callbacks are captured, not run: settling the month is the sync's job here.
+        with (
+            time_machine.travel(dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC), tick=False),
+            django_capture_on_commit_callbacks(execute=False),
+        ):
+            _script_day(n, user_a, emulator, user_a.or_api_key)
     # B's calls on one day: A's sync must leave them alone.
     with time_machine.travel(dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), tick=False):
         _call(user_b, MODELS[0])

@@ -250,9 +250,11 @@ def test_a_single_timed_out_call_takes_the_unexplained_spend_exactly(
 
     tenant(user_a)
     emulator.inject("read_timeout")
-    with time_machine.travel(dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC), tick=False):
-        with pytest.raises(GatewayError):
-            complete(user=user_a, use_case="chat", messages=[{"role": "user", "content": "Hej"}])
+    with (
+        time_machine.travel(dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC), tick=False),
+        pytest.raises(GatewayError),
+    ):
+        complete(user=user_a, use_case="chat", messages=[{"role": "user", "content": "Hej"}])
     row = AIUsageLog.objects.get()
     assert (row.status, row.cost_usd, row.generation_id) == ("timeout", None, None)
     run = _sync(user_a)
