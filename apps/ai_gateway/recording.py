@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
 from django.db import transaction
 
-from apps.integrations.models import Provider
 from apps.integrations.openrouter import Usage
-from apps.integrations.pricing import cost_from_prices
-from apps.usage.models import AIUsageLog, CostSource, UsageStatus
+from apps.usage.cost import cost_at_call, cost_is_settled, cost_of_failure
+from apps.usage.models import AIUsageLog, UsageStatus
 from apps.usage.services import TokenCounts, usage_finish
 
 from . import errors
 from .calls import Failed
-from .routing import Route, system_cost
+from .routing import Route
 
 
 def tokens_of(usage: Usage | None) -> TokenCounts | None:
@@ -27,22 +25,6 @@ def tokens_of(usage: Usage | None) -> TokenCounts | None:
         reasoning=usage.reasoning_tokens,
         cached=usage.cached_tokens,
     )
-
-
-def _cost(route: Route, usage: Usage | None, model: str) -> tuple[Decimal | None, CostSource]:
-    if usage is None:
-        return None, CostSource.UNPRICED
-    if route.provider == Provider.SYSTEM:
-        return system_cost(usage.prompt_tokens, usage.completion_tokens), CostSource.COMPUTED
-    if usage.cost is not None:
-        return usage.cost, CostSource.PROVIDER_REPORTED
-    estimate = cost_from_prices(
-        model_id=model,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        cached_tokens=usage.cached_tokens,
-    )
-    return (estimate, CostSource.ESTIMATED) if estimate is not None else (None, CostSource.UNPRICED)
 
 
 def elapsed_ms(started: float) -> int:
@@ -72,13 +54,12 @@ def record_success(
     error_message: str = "",
 ) -> AIUsageLog:
     served_by = model or route.model
-    cost, source = _cost(route, usage, served_by)
+    cost = cost_at_call(provider=route.provider, model=served_by, usage=usage)
     usage_finish(
         log=log,
         status=status,
         tokens=tokens_of(usage),
-        cost_usd=cost,
-        cost_source=source,
+        cost=cost,
         generation_id=generation_id,
         model=served_by,
         provider=route.provider,
@@ -88,19 +69,9 @@ def record_success(
         error_code=error_code,
         error_message=error_message,
     )
-    if source in (CostSource.ESTIMATED, CostSource.UNPRICED) and generation_id:
+    if generation_id and not cost_is_settled(usd=cost.usd, source=cost.source):
         _settle_later(log)
     return log
-
-
-def _failure_cost(failure: Failed, usage: Usage | None) -> tuple[Decimal | None, CostSource]:
-    if usage is not None:
-        return _cost(failure.route, usage, failure.route.model)
-    # A failure the provider cannot have billed (refused before any work) is a known zero, so
-    # "calls without a known cost" counts only calls whose cost is truly unknown.
-    if not failure.error.may_be_billed:
-        return Decimal(0), CostSource.NOT_BILLED
-    return None, CostSource.UNPRICED
 
 
 def record_failure(
@@ -110,15 +81,18 @@ def record_failure(
     failed (a truncated body's header, a stream's first chunk), so ``/generation`` settles it."""
     error = failure.error
     usage = error.usage
-    cost, source = _failure_cost(failure, usage)
-    generation_id = generation_id or error.generation_id
+    cost = cost_of_failure(
+        provider=failure.route.provider,
+        model=failure.route.model,
+        usage=usage,
+        may_be_billed=error.may_be_billed,
+    )
     usage_finish(
         log=log,
         status=errors.ledger_status_for(error),
         tokens=tokens_of(usage),
-        cost_usd=cost,
-        cost_source=source,
-        generation_id=generation_id,
+        cost=cost,
+        generation_id=generation_id or error.generation_id,
         model=failure.route.model,
         provider=failure.route.provider,
         is_fallback=failure.is_fallback,
@@ -127,6 +101,6 @@ def record_failure(
         error_code=error.code.value,
         error_message=str(error.user_message),
     )
-    if source in (CostSource.ESTIMATED, CostSource.UNPRICED) and log.generation_id:
+    if log.generation_id and not cost_is_settled(usd=cost.usd, source=cost.source):
         _settle_later(log)
     return errors.gateway_error_from(error, log_id=log.pk)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -63,12 +62,3 @@ def route_resolve(*, user: Any, use_case: str, model: str | None) -> Route:
 
 def fallback_route() -> Route:
     return Route(Provider.SYSTEM, validate_model_id(settings.SYSTEM_AI_MODEL), "", allow_fallback=False)
-
-
-def system_cost(prompt_tokens: int, completion_tokens: int) -> Decimal:
-    """The system provider's cost at its configured price per million tokens."""
-    million = Decimal(1_000_000)
-    return (
-        Decimal(prompt_tokens) * settings.SYSTEM_AI_PROMPT_PRICE_PER_M
-        + Decimal(completion_tokens) * settings.SYSTEM_AI_COMPLETION_PRICE_PER_M
-    ) / million

@@ -1,12 +1,32 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
 
+from .formatting import format_sek, format_usd
 from .models import AuditEvent, FxRate
 from .money import usd_sek_rate_forget
+
+_CURRENCIES: dict[str, Callable[[Any], str]] = {"usd": format_usd, "sek": format_sek}
+
+
+def money_column(model: type[Model], field: str, currency: str) -> Callable[[Any, Model], str]:
+    """An admin column/read-only field showing a money field in the shared format (``$0.000031``,
+    ``0,021 kr``) instead of every stored decimal place; sorts by the field itself. Assign it as a
+    ModelAdmin attribute (it becomes a method) and list that attribute's name."""
+    formatter = _CURRENCIES[currency]
+    label = getattr(model._meta.get_field(field), "verbose_name", field)
+
+    @admin.display(description=label, ordering=field)
+    def column(modeladmin: Any, obj: Model) -> str:
+        return formatter(getattr(obj, field))
+
+    column.__name__ = f"{field}_display"
+    return column
 
 
 @admin.register(FxRate)

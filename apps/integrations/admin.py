@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import money_column
+
 from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
 from .services import ai_settings_update
 from .validators import KEY_MAX_LENGTH, model_id_clean, openrouter_key_clean
@@ -165,12 +167,32 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
 
 @admin.register(CreditSnapshot)
 class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
-    list_display = ("taken_at", "user", "source", "remaining", "total_credits", "total_usage")
+    list_display = (
+        "taken_at",
+        "user",
+        "source",
+        "remaining_display",
+        "total_credits_display",
+        "total_usage_display",
+    )
     list_filter = ("source",)
     search_fields = ("user__username",)
     date_hierarchy = "taken_at"
     list_select_related = ("user",)
-    readonly_fields = ("user", "taken_at", "minute", "source", "remaining", "total_credits", "total_usage")
+    readonly_fields = (
+        "user",
+        "taken_at",
+        "minute",
+        "source",
+        "remaining_display",
+        "total_credits_display",
+        "total_usage_display",
+    )
+    # Every field is read-only; money ones show in the shared format, not nine stored places.
+    fields = readonly_fields
+    remaining_display = money_column(CreditSnapshot, "remaining", "usd")
+    total_credits_display = money_column(CreditSnapshot, "total_credits", "usd")
+    total_usage_display = money_column(CreditSnapshot, "total_usage", "usd")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -11,10 +11,14 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import money_column
+
 from .models import PUBLIC_FIELDS, ActivityRecord, AIUsageLog, Reconciliation, SyncRun, SyncTrigger
 from .sync import sync_range_clamp, sync_run_request
 
 CSV_FIELDS = ["user_id", *PUBLIC_FIELDS]
+# Shown in the shared money format; the CSV export keeps every stored decimal.
+_MONEY_DISPLAY = {"cost_usd": "cost_usd_display", "cost_sek": "cost_sek_display"}
 
 
 class _Echo:
@@ -51,8 +55,8 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
         "provider",
         "status",
         "total_tokens",
-        "cost_usd",
-        "cost_sek",
+        "cost_usd_display",
+        "cost_sek_display",
         "cost_source",
         "is_fallback",
         "attempts",
@@ -77,8 +81,14 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
     list_per_page = 100
     show_full_result_count = False
 
+    cost_usd_display = money_column(AIUsageLog, "cost_usd", "usd")
+    cost_sek_display = money_column(AIUsageLog, "cost_sek", "sek")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields]
+        return [_MONEY_DISPLAY.get(f.name, f.name) for f in self.model._meta.fields]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_readonly_fields(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

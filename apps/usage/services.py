@@ -21,21 +21,12 @@ from django.utils import timezone
 from apps.core.money import usd_sek_rate, usd_to_sek
 from apps.integrations.models import Provider, UseCase
 
+from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
 
 logger = logging.getLogger(__name__)
 
 STALE_PENDING_AFTER = dt.timedelta(minutes=15)
-# A better figure may replace a worse one, never the reverse.
-_COST_RANK = {
-    CostSource.UNPRICED: 0,
-    CostSource.ESTIMATED: 1,
-    CostSource.ACTIVITY: 2,
-    CostSource.COMPUTED: 2,
-    CostSource.GENERATION_LOOKUP: 3,
-    CostSource.PROVIDER_REPORTED: 4,
-    CostSource.NOT_BILLED: 4,
-}
 
 
 class LedgerUnavailableError(Exception):
@@ -52,6 +43,14 @@ class TokenCounts:
     @property
     def total(self) -> int:
         return self.prompt + self.completion
+
+
+_TOKEN_FIELDS = ["prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "total_tokens"]
+
+
+def _set_tokens(log: AIUsageLog, tokens: TokenCounts) -> None:
+    log.prompt_tokens, log.completion_tokens = tokens.prompt, tokens.completion
+    log.reasoning_tokens, log.cached_tokens, log.total_tokens = tokens.reasoning, tokens.cached, tokens.total
 
 
 def _single_statement() -> AbstractContextManager[object]:
@@ -94,20 +93,12 @@ def usage_start(
         raise LedgerUnavailableError from exc
 
 
-def _sek(log: AIUsageLog, cost_usd: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
-    if cost_usd is None:
-        return None, None
-    rate = log.fx_rate or usd_sek_rate(timezone.localtime(log.created_at, dt.UTC).date())
-    return usd_to_sek(cost_usd, rate), rate
-
-
 def usage_finish(
     *,
     log: AIUsageLog,
     status: UsageStatus,
     tokens: TokenCounts | None = None,
-    cost_usd: Decimal | None = None,
-    cost_source: CostSource = CostSource.UNPRICED,
+    cost: Cost = UNPRICED,
     generation_id: str | None = None,
     model: str | None = None,
     provider: str | None = None,
@@ -117,16 +108,11 @@ def usage_finish(
     error_code: str = "",
     error_message: str = "",
 ) -> AIUsageLog:
-    """Finalise ``log`` with the call's outcome. Money is Decimal; SEK uses the call's UTC day rate."""
-    if cost_usd is not None and cost_usd < 0:
-        cost_usd, cost_source = None, CostSource.UNPRICED
-    tokens = tokens or TokenCounts()
+    """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`."""
     log.status = status
-    log.prompt_tokens, log.completion_tokens = tokens.prompt, tokens.completion
-    log.reasoning_tokens, log.cached_tokens, log.total_tokens = tokens.reasoning, tokens.cached, tokens.total
-    log.cost_usd = cost_usd
-    log.cost_source = cost_source if cost_usd is not None else CostSource.UNPRICED
-    log.cost_sek, log.fx_rate = _sek(log, cost_usd)
+    _set_tokens(log, tokens or TokenCounts())
+    log.cost_usd, log.cost_source = cost.usd, cost.source
+    log.cost_sek, log.fx_rate = cost_sek(cost.usd, created_at=log.created_at, rate=log.fx_rate)
     log.generation_id = generation_id or None
     log.model = model or log.model
     log.provider = provider or log.provider
@@ -166,22 +152,28 @@ def usage_finish(
     return log
 
 
-def usage_set_cost(*, log_id: int, cost_usd: Decimal, cost_source: CostSource) -> bool:
-    """Upgrade a row's cost when ``cost_source`` is a better figure than the one it has.
+def usage_set_cost(*, log_id: int, cost: Cost, tokens: TokenCounts | None = None) -> bool:
+    """Upgrade a row's cost when ``cost`` is a better figure than the one it has.
 
-    Idempotent: the same figure twice changes nothing the second time. Returns whether it changed.
+    ``tokens``, when given, are the counts that came with the better figure (``/generation``
+    reports both) and replace the row's together with its cost. Idempotent: the same figure twice
+    changes nothing the second time. Returns whether it changed.
     """
-    if cost_usd < 0:
+    if cost.usd is None:
         return False
     with transaction.atomic():
         log = AIUsageLog.objects.select_for_update().filter(pk=log_id).first()
-        if log is None or (
-            log.cost_usd is not None and _COST_RANK[CostSource(log.cost_source)] >= _COST_RANK[cost_source]
+        if log is None or not cost_improves(
+            current_usd=log.cost_usd, current_source=log.cost_source, new=cost
         ):
             return False
-        log.cost_usd, log.cost_source = cost_usd, cost_source
-        log.cost_sek, log.fx_rate = _sek(log, cost_usd)
-        log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
+        log.cost_usd, log.cost_source = cost.usd, cost.source
+        log.cost_sek, log.fx_rate = cost_sek(cost.usd, created_at=log.created_at, rate=log.fx_rate)
+        fields = ["cost_usd", "cost_source", "cost_sek", "fx_rate"]
+        if tokens is not None:
+            _set_tokens(log, tokens)
+            fields += _TOKEN_FIELDS
+        log.save(update_fields=fields)
     return True
 
 
@@ -221,7 +213,7 @@ def usage_settle_unpriced(*, log_ids: list[int], cost_usd: Decimal, cost_source:
     changed = 0
     for log in AIUsageLog.objects.filter(pk__in=log_ids, cost_usd__isnull=True).select_for_update():
         log.cost_usd, log.cost_source = cost_usd, cost_source
-        log.cost_sek, log.fx_rate = _sek(log, cost_usd)
+        log.cost_sek, log.fx_rate = cost_sek(cost_usd, created_at=log.created_at, rate=log.fx_rate)
         log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
         changed += 1
     return changed

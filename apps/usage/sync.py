@@ -46,8 +46,8 @@ from .models import (
     SyncState,
     SyncTrigger,
 )
-from .reconcile import usage_cost_settle
 from .reconciliation import activity_day_store, reconcile_day
+from .settlement import usage_cost_settle
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from celery import shared_task
 
 from .models import SyncRun
-from .reconcile import usage_cost_settle, usage_settlement_fan_out
 from .services import usage_expire_stale_pending
+from .settlement import usage_cost_settle, usage_settlement_fan_out
 from .sync import sync_nightly_fan_out, sync_run_execute
 
 

@@ -31,8 +31,9 @@
       answer.textContent += (answer.textContent ? "\n\n" : "") + "⚠ " + event.error;
     }
     if (event.done) {
-      const cost = event.cost_usd === null ? "—" : "$" + Number(event.cost_usd).toFixed(6);
-      meta.textContent = event.model + " · " + event.tokens + " tokens · " + cost;
+      // cost_usd is the ledger's decimal string; money.js formats it exactly, in the page's language.
+      const label = form.dataset.tokensLabel || "tokens";
+      meta.textContent = event.model + " · " + Money.tokens(event.tokens) + " " + label + " · " + Money.usd(event.cost_usd);
     }
     log.scrollTop = log.scrollHeight;
   }

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from apps.core.models import AuditEvent
-from apps.integrations.models import AISettings
+from apps.integrations.models import AISettings, CreditSnapshot, CreditSource
 from apps.integrations.selectors import openrouter_api_key_get, openrouter_management_key_get
 from apps.integrations.services import ai_settings_update
 from tests.factories import UserFactory
@@ -176,3 +178,29 @@ def test_settings_rows_cannot_be_deleted_in_admin(admin_client: Client, row: AIS
 def test_credit_snapshots_are_read_only_in_admin(admin_client: Client) -> None:
     assert admin_client.get("/admin/integrations/creditsnapshot/").status_code == 200
     assert admin_client.get("/admin/integrations/creditsnapshot/add/").status_code == 403
+
+
+def test_credit_snapshot_admin_shows_money_in_the_short_shared_form(
+    admin_client: Client, user_a: Any
+) -> None:
+    taken = dt.datetime(2026, 11, 2, 10, 15, tzinfo=dt.UTC)
+    snap = CreditSnapshot.objects.create(
+        user=user_a,
+        taken_at=taken,
+        minute=taken,
+        source=CreditSource.ACCOUNT,
+        total_credits=Decimal("4033.5"),
+        total_usage=Decimal("0.000031"),
+        remaining=Decimal("4033.499969"),
+    )
+    for url in (
+        "/admin/integrations/creditsnapshot/",
+        f"/admin/integrations/creditsnapshot/{snap.pk}/change/",
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "$4,033.50" in html
+        assert "$0.000031" in html
+        assert "4033.500000000" not in html
+        assert "0.000031000" not in html

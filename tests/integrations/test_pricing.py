@@ -5,24 +5,21 @@ from typing import Any
 
 import pytest
 
-from apps.integrations.pricing import cost_from_prices, model_pricing
+from apps.integrations.openrouter import Pricing
+from apps.integrations.pricing import model_pricing
 
 pytestmark = pytest.mark.django_db
 
 
-def test_costs_are_computed_exactly_from_the_catalogue(emulator: Any) -> None:
-    # chat_completion.json: gpt-4o-mini, 23 prompt + 9 completion tokens = $0.00000885
-    assert cost_from_prices(model_id="openai/gpt-4o-mini", prompt_tokens=23, completion_tokens=9) == Decimal(
-        "0.00000885"
-    )
-    assert (
-        cost_from_prices(model_id="openai/gpt-oss-120b:free", prompt_tokens=500, completion_tokens=500) == 0
-    )
+def test_catalogue_prices_are_per_token(emulator: Any) -> None:
+    pricing = model_pricing("openai/gpt-4o-mini")
+    assert pricing is not None
+    assert (pricing.prompt, pricing.completion) == (Decimal("0.00000015"), Decimal("0.0000006"))
+    assert model_pricing("openai/gpt-oss-120b:free") == Pricing()  # free variants cost nothing
 
 
 def test_unknown_models_have_no_price_never_zero(emulator: Any) -> None:
     assert model_pricing("acme/unknown-model") is None
-    assert cost_from_prices(model_id="acme/unknown-model", prompt_tokens=10, completion_tokens=10) is None
 
 
 def test_the_catalogue_is_fetched_once_and_shared(emulator: Any) -> None:

@@ -1,4 +1,5 @@
-"""RELIABILITY.md "Ledger integrity"."""
+"""Ledger integrity: a row per call written before the provider is called, sums that equal
+OpenRouter's own ledger exactly, no row left pending forever, costs that only ever improve."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from apps.ai_gateway.services import complete
+from apps.usage.cost import Cost
 from apps.usage.models import AIUsageLog, CostSource
 from apps.usage.services import usage_set_cost, usage_start
 from apps.usage.tasks import expire_stale_pending
@@ -41,14 +43,10 @@ def test_stale_pending_rows_become_timeouts_and_a_second_run_changes_nothing(use
 
 def test_a_better_cost_replaces_a_worse_one_never_the_reverse(user_a: Any) -> None:
     row = usage_start(user=user_a, use_case="chat", model="m/x", provider="openrouter", streamed=False)
-    assert usage_set_cost(log_id=row.pk, cost_usd=Decimal("0.0001"), cost_source=CostSource.COMPUTED)
-    assert usage_set_cost(
-        log_id=row.pk, cost_usd=Decimal("0.00012"), cost_source=CostSource.GENERATION_LOOKUP
-    )
-    assert not usage_set_cost(log_id=row.pk, cost_usd=Decimal("0.5"), cost_source=CostSource.COMPUTED)
-    assert not usage_set_cost(
-        log_id=row.pk, cost_usd=Decimal("0.00012"), cost_source=CostSource.GENERATION_LOOKUP
-    )
+    assert usage_set_cost(log_id=row.pk, cost=Cost(Decimal("0.0001"), CostSource.COMPUTED))
+    assert usage_set_cost(log_id=row.pk, cost=Cost(Decimal("0.00012"), CostSource.GENERATION_LOOKUP))
+    assert not usage_set_cost(log_id=row.pk, cost=Cost(Decimal("0.5"), CostSource.COMPUTED))
+    assert not usage_set_cost(log_id=row.pk, cost=Cost(Decimal("0.00012"), CostSource.GENERATION_LOOKUP))
     row.refresh_from_db()
     assert (row.cost_usd, row.cost_source) == (Decimal("0.00012"), "generation_lookup")
     assert row.cost_sek == Decimal("0.00012") * row.fx_rate
@@ -56,7 +54,9 @@ def test_a_better_cost_replaces_a_worse_one_never_the_reverse(user_a: Any) -> No
 
 def test_negative_costs_are_refused(user_a: Any) -> None:
     row = usage_start(user=user_a, use_case="chat", model="m/x", provider="openrouter", streamed=False)
-    assert not usage_set_cost(log_id=row.pk, cost_usd=Decimal("-1"), cost_source=CostSource.COMPUTED)
+    assert not usage_set_cost(log_id=row.pk, cost=Cost(Decimal("-1"), CostSource.COMPUTED))
+    row.refresh_from_db()
+    assert (row.cost_usd, row.cost_source, row.cost_sek) == (None, "unpriced", None)
 
 
 def test_users_cannot_write_the_ledger_through_any_endpoint(user_a: Any) -> None:
@@ -115,8 +115,8 @@ def test_50_concurrent_calls_give_50_rows_that_sum_to_the_emulators_ledger(
 def test_a_cost_the_provider_never_reports_is_computed_from_catalogue_prices(
     user_a: Any, configured_a: Any, emulator: Any
 ) -> None:
-    from apps.usage.reconcile import usage_cost_settle
     from apps.usage.services import TokenCounts, usage_finish
+    from apps.usage.settlement import usage_cost_settle
 
     row = usage_start(
         user=user_a, use_case="chat", model="openai/gpt-4o-mini", provider="openrouter", streamed=False
@@ -138,8 +138,8 @@ def test_a_cost_the_provider_never_reports_is_computed_from_catalogue_prices(
 
 
 def test_a_row_without_tokens_or_price_stays_unpriced(user_a: Any, configured_a: Any, emulator: Any) -> None:
-    from apps.usage.reconcile import usage_cost_settle
     from apps.usage.services import usage_finish
+    from apps.usage.settlement import usage_cost_settle
 
     row = usage_start(
         user=user_a, use_case="chat", model="acme/unknown", provider="openrouter", streamed=False

@@ -81,3 +81,23 @@ def test_ordinary_users_cannot_reach_the_ledger_admin(user_a: Any) -> None:
     response = client.get("/admin/usage/aiusagelog/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_ledger_admin_shows_money_in_the_short_shared_form(staff: Client, user_a: Any) -> None:
+    row = _row(user_a, "gen-3-dddddddddddddddddddd")
+    listing = staff.get("/admin/usage/aiusagelog/", HTTP_ACCEPT_LANGUAGE="sv")
+    detail = staff.get(f"/admin/usage/aiusagelog/{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="sv")
+    for response in (listing, detail):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "$0,0000089" in html
+        assert "0,000093\u00a0kr" in html
+        assert "0.0000929250" not in html
+        assert "0,0000929250" not in html
+        assert "0.000008850000" not in html
+        assert "0,000008850000" not in html
+    english = staff.get(
+        f"/admin/usage/aiusagelog/{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "$0.0000089" in english
+    assert "0.000093\u00a0kr" in english

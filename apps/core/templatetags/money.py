@@ -1,58 +1,48 @@
-"""Money for people: ``$0.000031`` for one call, ``$42.74`` for a month, ``0,0003 kr``, ``12,50 kr``.
+"""The one set of number filters for templates: ``usd``, ``sek``, ``tokens``, ``percent`` and
+``per_million`` (a per-token price shown per million tokens).
 
-Amounts of a unit or more get two decimals; smaller ones get as many as it takes to show two
-significant digits (so a call's cost never reads as zero), capped at six. Rounding is half-up on
-the exact Decimal; the active language decides the decimal mark.
+Thin wrappers over ``apps.core.formatting``, which holds the rounding rule and the Swedish and
+English forms, so a value reads the same in a template, in admin and in Python code.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from apps.core import formatting
 
 register = template.Library()
-
-MAX_PLACES = 6
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def places_for(amount: Decimal) -> int:
-    amount = abs(amount)
-    if amount == 0 or amount >= 1:
-        return 2
-    first_significant = -amount.adjusted()  # 0.00031 -> 4
-    return min(MAX_PLACES, max(2, first_significant + 1))
-
-
-def _format(value: Any) -> str | None:
-    amount = _decimal(value)
-    if amount is None:
-        return None
-    places = places_for(amount)
-    rounded = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return number_format(rounded, places, use_l10n=True, force_grouping=True)
 
 
 @register.filter
 def usd(value: Any) -> str:
-    text = _format(value)
-    if text is None:
-        return "—"
-    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
+    return formatting.format_usd(value)
 
 
 @register.filter
 def sek(value: Any) -> str:
-    text = _format(value)
-    return "—" if text is None else f"{text}\u00a0kr"
+    return formatting.format_sek(value)
+
+
+@register.filter
+def tokens(value: Any) -> str:
+    return formatting.format_tokens(value)
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A ratio as a percentage: ``0.125`` reads ``12,5 %``."""
+    return formatting.format_percent(value)
+
+
+@register.filter
+def per_million(price_per_token: Any) -> str:
+    """``$0.15`` per million tokens; ``Free`` for 0; ``Variable`` for a router's negative marker."""
+    text = formatting.format_usd_per_million(price_per_token)
+    if text is not None:
+        return text
+    price = formatting.to_decimal(price_per_token)
+    return _("Free") if price == 0 else _("Variable")

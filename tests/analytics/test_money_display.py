@@ -1,0 +1,65 @@
+"""One amount reads the same everywhere on a page: totals, table rows, in Swedish and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.usage.models import AIUsageLog
+
+pytestmark = pytest.mark.django_db
+NB = "\u00a0"
+
+
+def _call(user: Any, cost_usd: str) -> None:
+    AIUsageLog.objects.create(
+        user=user,
+        provider="openrouter",
+        model="openai/gpt-4o-mini",
+        use_case="chat",
+        status="success",
+        total_tokens=12345,
+        prompt_tokens=12000,
+        completion_tokens=345,
+        cost_usd=Decimal(cost_usd),
+        cost_sek=Decimal(cost_usd) * Decimal("10.5"),
+        fx_rate=Decimal("10.5"),
+        cost_source="provider_reported",
+        created_at=dt.datetime.now(dt.UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "usd", "sek", "tokens"),
+    [
+        ("sv", "$0,000031", f"0,00033{NB}kr", f"12{NB}345"),
+        ("en", "$0.000031", f"0.00033{NB}kr", "12,345"),
+    ],
+)
+def test_a_tiny_cost_reads_the_same_in_the_total_and_the_table(
+    user_a: Any, user_b: Any, language: str, usd: str, sek: str, tokens: str
+) -> None:
+    _call(user_a, "0.000031")
+    _call(user_b, "0.000047")
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user_a)
+    response = client.get("/dashboard/openrouter/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count(usd) == 3  # the total, the average per call and the model's row
+    assert html.count(sek) == 2
+    assert html.count(f">{tokens}<") == 2
+    assert "0.000031000000" not in html  # never the stored decimal places
+    assert "0,000047" not in html  # another tenant's call
+    assert "0.000047" not in html
+    assert "js/money.js" in html
+
+
+def test_anonymous_visitors_are_sent_to_log_in() -> None:
+    response = Client().get("/dashboard/openrouter/")
+    assert response.status_code == 302
+    assert "/login" in response["Location"] or "/accounts/" in response["Location"]
