@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.integrations.models import Provider
@@ -56,23 +57,45 @@ def _record_from(user: Any, day: dt.date, row: ActivityRow) -> ActivityRecord:
     )
 
 
-def activity_day_store(*, user: Any, day: dt.date, rows: Iterable[ActivityRow]) -> int:
-    """Replace the user's stored records of ``day`` with ``rows`` (call inside a transaction).
+_RECORD_FIELDS = (
+    "model",
+    "model_permaslug",
+    "endpoint_id",
+    "provider_name",
+    "usage",
+    "byok_usage_inference",
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+)
 
-    Rows sharing a natural key are summed (OpenRouter may split one endpoint's day). Returns the
-    number of records stored.
+
+def _values(record: ActivityRecord) -> tuple[Any, ...]:
+    return tuple(getattr(record, name) for name in _RECORD_FIELDS)
+
+
+def activity_day_store(*, user: Any, day: dt.date, rows: Iterable[ActivityRow]) -> list[ActivityRecord]:
+    """Make the user's stored records of ``day`` exactly ``rows`` (call inside a transaction).
+
+    Rows sharing a natural key are summed (OpenRouter may split one endpoint's day). A day that
+    did not change is not written again. Returns the day's records.
     """
-    merged: dict[tuple[str, str, str], ActivityRecord] = {}
+    merged: dict[tuple[str, ...], ActivityRecord] = {}
     for row in rows:
         record = _record_from(user, day, row)
         key = tuple(getattr(record, name) for name in _NATURAL_KEY)
         if key in merged:
             _add(merged[key], record)
         else:
-            merged[key] = record  # type: ignore[index]
-    ActivityRecord.objects.filter(user=user, date=day).delete()
-    ActivityRecord.objects.bulk_create(merged.values())
-    return len(merged)
+            merged[key] = record
+    stored = list(ActivityRecord.objects.filter(user=user, date=day))
+    if sorted(map(_values, stored)) == sorted(map(_values, merged.values())):
+        return stored
+    if stored:
+        ActivityRecord.objects.filter(user=user, date=day).delete()
+    return ActivityRecord.objects.bulk_create(merged.values())
 
 
 def _add(into: ActivityRecord, other: ActivityRecord) -> None:
@@ -105,9 +128,9 @@ class DayOutcome:
     settled: int
 
 
-def _billed_by_model(user: Any, day: dt.date) -> dict[str, _Billed]:
+def _billed_by_model(records: Iterable[ActivityRecord]) -> dict[str, _Billed]:
     billed: dict[str, _Billed] = defaultdict(_Billed)
-    for record in ActivityRecord.objects.filter(user=user, date=day):
+    for record in records:
         entry = billed[record.model]
         entry.usd += record.usage
         entry.requests += record.requests
@@ -121,31 +144,35 @@ def _billed_by_model(user: Any, day: dt.date) -> dict[str, _Billed]:
     return billed
 
 
-def _recorded_by_model(user: Any, day: dt.date) -> dict[str, _Recorded]:
-    """The gateway's OpenRouter rows of the UTC day, per model (pending calls are not finished)."""
+def _ledger_of_day(user: Any, day: dt.date) -> tuple[dict[str, _Recorded], dict[str, Adjustment]]:
+    """The gateway's finished OpenRouter rows of the UTC day per model, and the day's adjustment
+    rows per model, in one query (pending calls have not finished yet)."""
     start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-    rows = (
-        AIUsageLog.objects.filter(
-            user=user,
-            source=UsageSource.GATEWAY,
-            provider=Provider.OPENROUTER,
-            created_at__gte=start,
-            created_at__lt=start + dt.timedelta(days=1),
-        )
-        .exclude(status=UsageStatus.PENDING)
-        .values_list(
-            "id",
-            "model",
-            "cost_usd",
-            "cost_source",
-            "prompt_tokens",
-            "completion_tokens",
-            "reasoning_tokens",
-            "cached_tokens",
-        )
+    gateway_rows = Q(
+        source=UsageSource.GATEWAY,
+        provider=Provider.OPENROUTER,
+        created_at__gte=start,
+        created_at__lt=start + dt.timedelta(days=1),
+    ) & ~Q(status=UsageStatus.PENDING)
+    rows = AIUsageLog.objects.filter(
+        gateway_rows | Q(source=UsageSource.ACTIVITY_SYNC, activity_date=day), user=user
+    ).values_list(
+        "id",
+        "source",
+        "model",
+        "cost_usd",
+        "cost_source",
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "cached_tokens",
     )
     recorded: dict[str, _Recorded] = defaultdict(_Recorded)
-    for pk, model, cost, source, *tokens in rows:
+    adjusted: dict[str, Adjustment] = {}
+    for pk, source, model, cost, cost_source, *tokens in rows:
+        if source == UsageSource.ACTIVITY_SYNC:
+            adjusted[model] = Adjustment(cost_usd=cost or ZERO, tokens=TokenCounts(*tokens))
+            continue
         entry = recorded[model]
         entry.calls += 1
         if cost is None:
@@ -155,9 +182,9 @@ def _recorded_by_model(user: Any, day: dt.date) -> dict[str, _Recorded]:
         entry.tokens = [a + b for a, b in zip(entry.tokens, tokens, strict=True)]
         # A known zero for a failure, or a row whose spend sits in the adjustment, is no request
         # OpenRouter counted for it.
-        if source != CostSource.NOT_BILLED and not (source == CostSource.ACTIVITY and cost == 0):
+        if cost_source != CostSource.NOT_BILLED and not (cost_source == CostSource.ACTIVITY and cost == 0):
             entry.billed_calls += 1
-    return recorded
+    return recorded, adjusted
 
 
 def _settle(billed: _Billed, recorded: _Recorded) -> tuple[Decimal, int]:
@@ -180,20 +207,16 @@ def _settle(billed: _Billed, recorded: _Recorded) -> tuple[Decimal, int]:
     return ZERO, usage_settle_unpriced(log_ids=candidates, cost_usd=ZERO, cost_source=CostSource.ACTIVITY)
 
 
-def reconcile_day(*, user: Any, day: dt.date) -> DayOutcome:
-    """Reconcile the ledger with the stored activity of ``day`` (call inside the day's transaction)."""
-    billed = _billed_by_model(user, day)
-    recorded = _recorded_by_model(user, day)
-    adjusted = set(
-        AIUsageLog.objects.filter(user=user, source=UsageSource.ACTIVITY_SYNC, activity_date=day).values_list(
-            "model", flat=True
-        )
-    )
+def reconcile_day(*, user: Any, day: dt.date, records: Iterable[ActivityRecord]) -> DayOutcome:
+    """Reconcile the ledger with ``records``, the stored activity of ``day`` (call inside the
+    day's transaction). Writes only what changed, so a repeated sync writes nothing."""
+    billed = _billed_by_model(records)
+    recorded, adjusted = _ledger_of_day(user, day)
     existing = {r.model: r for r in Reconciliation.objects.filter(user=user, date=day)}
-    adjustments: dict[str, Adjustment] = {}
+    changes: dict[str, Adjustment] = {}
     settled = 0
     results: list[Reconciliation] = []
-    for model in sorted(set(billed) | set(recorded) | adjusted | set(existing)):
+    for model in sorted(set(billed) | set(recorded) | set(adjusted) | set(existing)):
         bill, record = billed.get(model, _Billed()), recorded.get(model, _Recorded())
         assigned, changed = _settle(bill, record)
         settled += changed
@@ -205,28 +228,56 @@ def reconcile_day(*, user: Any, day: dt.date) -> DayOutcome:
             if adjustment
             else [0] * 4
         )
-        adjustments[model] = Adjustment(cost_usd=adjustment, tokens=TokenCounts(*tokens))
-        result = existing.get(model) or Reconciliation(user=user, date=day, model=model)
-        result.billed_usd, result.billed_requests = bill.usd, bill.requests
-        result.gateway_usd, result.gateway_calls = gateway_usd, record.calls
-        result.adjustment_usd, result.discrepancy_usd = adjustment, max(-difference, ZERO)
-        results.append(result)
-    written = usage_adjustments_write(user=user, day=day, adjustments=adjustments)
+        wanted = Adjustment(cost_usd=adjustment, tokens=TokenCounts(*tokens))
+        current = adjusted.get(model)
+        if (current is None and adjustment) or (current is not None and current != wanted):
+            changes[model] = wanted
+        results.append(
+            _result(existing.get(model), user, day, model, bill, record, gateway_usd, adjustment, difference)
+        )
+    written = usage_adjustments_write(user=user, day=day, adjustments=changes) if changes else 0
     _save_results(results)
     return DayOutcome(adjustments=written, settled=settled)
 
 
+_RESULT_FIELDS = (
+    "billed_usd",
+    "billed_requests",
+    "gateway_usd",
+    "gateway_calls",
+    "adjustment_usd",
+    "discrepancy_usd",
+)
+
+
+def _result(
+    result: Reconciliation | None,
+    user: Any,
+    day: dt.date,
+    model: str,
+    bill: _Billed,
+    record: _Recorded,
+    gateway_usd: Decimal,
+    adjustment: Decimal,
+    difference: Decimal,
+) -> Reconciliation:
+    values = (bill.usd, bill.requests, gateway_usd, record.calls, adjustment, max(-difference, ZERO))
+    if result is None:
+        return Reconciliation(
+            user=user, date=day, model=model, **dict(zip(_RESULT_FIELDS, values, strict=True))
+        )
+    if tuple(getattr(result, name) for name in _RESULT_FIELDS) != values:
+        for name, value in zip(_RESULT_FIELDS, values, strict=True):
+            setattr(result, name, value)
+        result.updated_at = timezone.now()
+        result._changed = True  # type: ignore[attr-defined]
+    return result
+
+
 def _save_results(results: list[Reconciliation]) -> None:
-    fields = [
-        "billed_usd",
-        "billed_requests",
-        "gateway_usd",
-        "gateway_calls",
-        "adjustment_usd",
-        "discrepancy_usd",
-    ]
-    now = timezone.now()
-    for result in results:
-        result.updated_at = now
-    Reconciliation.objects.bulk_create([r for r in results if r.pk is None])
-    Reconciliation.objects.bulk_update([r for r in results if r.pk is not None], [*fields, "updated_at"])
+    new = [r for r in results if r.pk is None]
+    changed = [r for r in results if getattr(r, "_changed", False)]
+    if new:
+        Reconciliation.objects.bulk_create(new)
+    if changed:
+        Reconciliation.objects.bulk_update(changed, [*_RESULT_FIELDS, "updated_at"])

@@ -188,12 +188,11 @@ def _source(user: Any) -> _Source:
 
 
 def _days(run: SyncRun, today: dt.date) -> list[dt.date]:
-    """The run's days, widened back to the day before the last synced day (OpenRouter revises it)."""
+    """The run's days, widened back to the day before the last synced day (OpenRouter revises
+    recent days; after nights without a sync this also fills the gap)."""
     first, last = activity_window(today)
     start, end = max(run.start, first), min(run.end, last)
-    latest = (
-        ActivityRecord.objects.for_user(run.user).filter(date__lt=start).aggregate(day=Max("date"))["day"]
-    )
+    latest = ActivityRecord.objects.for_user(run.user).aggregate(day=Max("date"))["day"]
     if latest is not None:
         start = max(first, min(start, latest - dt.timedelta(days=1)))
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)] if start <= end else []
@@ -208,26 +207,27 @@ def _checked(rows: list[ActivityRow], day: dt.date) -> list[ActivityRow]:
     return rows
 
 
-def _settle_generations(user: Any, day: dt.date) -> None:
-    """Ask ``/generation`` for the day's billed failures and estimates that kept their id."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+def _settle_generations(user: Any, days: list[dt.date]) -> None:
+    """Ask ``/generation`` for the billed failures and estimates of ``days`` that kept their id,
+    before their days are reconciled (so they count with OpenRouter's own figure)."""
+    start = dt.datetime.combine(days[0], dt.time.min, tzinfo=dt.UTC)
+    end = dt.datetime.combine(days[-1], dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1)
     ids = AIUsageLog.objects.filter(
         user=user,
         generation_id__isnull=False,
         cost_source__in=[CostSource.UNPRICED, CostSource.ESTIMATED],
         created_at__gte=start,
-        created_at__lt=start + dt.timedelta(days=1),
+        created_at__lt=end,
     ).values_list("pk", flat=True)
     for log_id in ids:
         usage_cost_settle(log_id=log_id)
 
 
-def _sync_day(run: SyncRun, client: Any, source: _Source, day: dt.date) -> None:
-    rows = _checked(client.activity(date=day, api_key_hash=source.api_key_hash), day)
-    _settle_generations(run.user, day)
+def _store_day(run: SyncRun, day: dt.date, rows: list[ActivityRow]) -> None:
     with transaction.atomic():
-        run.records += activity_day_store(user=run.user, day=day, rows=rows)
-        outcome = reconcile_day(user=run.user, day=day)
+        records = activity_day_store(user=run.user, day=day, rows=rows)
+        outcome = reconcile_day(user=run.user, day=day, records=records)
+        run.records += len(records)
         run.adjustments += outcome.adjustments
         run.settled += outcome.settled
         run.days_done += 1
@@ -258,9 +258,12 @@ def sync_run_execute(
         run.start, run.end = days[0], days[-1]
     run.save(update_fields=["start", "end", "days_total", "days_done", "records", "adjustments", "settled"])
     with openrouter_client(source.management_key, deadline=SYNC_DEADLINE_SECONDS) as client:
-        for day in days:
+        for index, day in enumerate(days):
             try:
-                _sync_day(run, client, source, day)
+                rows = _checked(client.activity(date=day, api_key_hash=source.api_key_hash), day)
+                if index == 0:  # OpenRouter answers: settle what /generation can before reconciling
+                    _settle_generations(run.user, days)
+                _store_day(run, day, rows)
             except OpenRouterError as exc:
                 return _failed(run, day, exc)
             except ValueError:
