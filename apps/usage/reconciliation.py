@@ -76,11 +76,15 @@ def _values(record: ActivityRecord) -> tuple[Any, ...]:
     return tuple(getattr(record, name) for name in _RECORD_FIELDS)
 
 
-def activity_day_store(*, user: Any, day: dt.date, rows: Iterable[ActivityRow]) -> list[ActivityRecord]:
+def activity_day_store(
+    *, user: Any, day: dt.date, rows: Iterable[ActivityRow], stored: list[ActivityRecord] | None = None
+) -> list[ActivityRecord]:
     """Make the user's stored records of ``day`` exactly ``rows`` (call inside a transaction).
 
     Rows sharing a natural key are summed (OpenRouter may split one endpoint's day). A day that
-    did not change is not written again. Returns the day's records.
+    did not change is not written again. ``stored`` is the day's records when the caller already
+    read them (the sync holds the user's lock, so nothing else writes them). Returns the day's
+    records.
     """
     merged: dict[tuple[str, ...], ActivityRecord] = {}
     for row in rows:
@@ -90,7 +94,8 @@ def activity_day_store(*, user: Any, day: dt.date, rows: Iterable[ActivityRow]) 
             _add(merged[key], record)
         else:
             merged[key] = record
-    stored = list(ActivityRecord.objects.filter(user=user, date=day))
+    if stored is None:
+        stored = list(ActivityRecord.objects.filter(user=user, date=day))
     if sorted(map(_values, stored)) == sorted(map(_values, merged.values())):
         return stored
     if stored:
@@ -207,12 +212,24 @@ def _settle(billed: _Billed, recorded: _Recorded) -> tuple[Decimal, int]:
     return ZERO, usage_settle_unpriced(log_ids=candidates, cost_usd=ZERO, cost_source=CostSource.ACTIVITY)
 
 
-def reconcile_day(*, user: Any, day: dt.date, records: Iterable[ActivityRecord]) -> DayOutcome:
+def reconcile_day(
+    *,
+    user: Any,
+    day: dt.date,
+    records: Iterable[ActivityRecord],
+    previous: list[Reconciliation] | None = None,
+) -> DayOutcome:
     """Reconcile the ledger with ``records``, the stored activity of ``day`` (call inside the
-    day's transaction). Writes only what changed, so a repeated sync writes nothing."""
+    day's transaction). Writes only what changed, so a repeated sync writes nothing.
+
+    ``previous`` is the day's reconciliations when the caller already read them (under the
+    user's sync lock); the ledger itself is always read here, inside the transaction.
+    """
     billed = _billed_by_model(records)
     recorded, adjusted = _ledger_of_day(user, day)
-    existing = {r.model: r for r in Reconciliation.objects.filter(user=user, date=day)}
+    if previous is None:
+        previous = list(Reconciliation.objects.filter(user=user, date=day))
+    existing = {r.model: r for r in previous}
     changes: dict[str, Adjustment] = {}
     settled = 0
     results: list[Reconciliation] = []
@@ -235,7 +252,11 @@ def reconcile_day(*, user: Any, day: dt.date, records: Iterable[ActivityRecord])
         results.append(
             _result(existing.get(model), user, day, model, bill, record, gateway_usd, adjustment, difference)
         )
-    written = usage_adjustments_write(user=user, day=day, adjustments=changes) if changes else 0
+    written = (
+        usage_adjustments_write(user=user, day=day, adjustments=changes, existing_models=set(adjusted))
+        if changes
+        else 0
+    )
     _save_results(results)
     return DayOutcome(adjustments=written, settled=settled)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
@@ -227,19 +228,34 @@ class Adjustment:
     tokens: TokenCounts
 
 
-def usage_adjustments_write(*, user: Any, day: dt.date, adjustments: dict[str, Adjustment]) -> int:
+def usage_adjustments_write(
+    *,
+    user: Any,
+    day: dt.date,
+    adjustments: dict[str, Adjustment],
+    existing_models: Collection[str] | None = None,
+) -> int:
     """Write or update the one ``activity_sync`` row per (user, UTC day, model) in ``adjustments``.
 
     Never negative; a zero figure updates an existing row to zero (its history stays) and creates
     none. Rows of models absent from ``adjustments`` are left as they are. Call inside the day's
     transaction. Idempotent: the same figures again change nothing. Returns the rows written.
+    ``existing_models``, when the caller has just read them in this transaction, names the models
+    that already have a row, so new rows need no look-up first.
     """
-    existing = {
-        row.model: row
-        for row in AIUsageLog.objects.select_for_update()
-        .filter(user=user, source=UsageSource.ACTIVITY_SYNC, activity_date=day, model__in=list(adjustments))
-        .order_by("-id")
-    }
+    wanted = (
+        list(adjustments) if existing_models is None else [m for m in adjustments if m in existing_models]
+    )
+    existing = (
+        {
+            row.model: row
+            for row in AIUsageLog.objects.select_for_update()
+            .filter(user=user, source=UsageSource.ACTIVITY_SYNC, activity_date=day, model__in=wanted)
+            .order_by("-id")
+        }
+        if wanted
+        else {}
+    )
     rate = usd_sek_rate(day)
     created: list[AIUsageLog] = []
     written = 0

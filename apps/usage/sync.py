@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +43,7 @@ from .models import (
     ActivityRecord,
     AIUsageLog,
     CostSource,
+    Reconciliation,
     SyncRun,
     SyncState,
     SyncTrigger,
@@ -223,10 +225,30 @@ def _settle_generations(user: Any, days: list[dt.date]) -> None:
         usage_cost_settle(log_id=log_id)
 
 
-def _store_day(run: SyncRun, day: dt.date, rows: list[ActivityRow]) -> None:
+@dataclass
+class _Stored:
+    """What earlier syncs stored for the run's days, read once per run (the user's sync lock
+    keeps other syncs from writing them meanwhile)."""
+
+    records: dict[dt.date, list[ActivityRecord]]
+    reconciliations: dict[dt.date, list[Reconciliation]]
+
+    @classmethod
+    def load(cls, user: Any, days: list[dt.date]) -> _Stored:
+        records: dict[dt.date, list[ActivityRecord]] = defaultdict(list)
+        reconciliations: dict[dt.date, list[Reconciliation]] = defaultdict(list)
+        if days:
+            for record in ActivityRecord.objects.filter(user=user, date__gte=days[0], date__lte=days[-1]):
+                records[record.date].append(record)
+            for result in Reconciliation.objects.filter(user=user, date__gte=days[0], date__lte=days[-1]):
+                reconciliations[result.date].append(result)
+        return cls(records, reconciliations)
+
+
+def _store_day(run: SyncRun, day: dt.date, rows: list[ActivityRow], stored: _Stored) -> None:
     with transaction.atomic():
-        records = activity_day_store(user=run.user, day=day, rows=rows)
-        outcome = reconcile_day(user=run.user, day=day, records=records)
+        records = activity_day_store(user=run.user, day=day, rows=rows, stored=stored.records[day])
+        outcome = reconcile_day(user=run.user, day=day, records=records, previous=stored.reconciliations[day])
         run.records += len(records)
         run.adjustments += outcome.adjustments
         run.settled += outcome.settled
@@ -257,13 +279,14 @@ def sync_run_execute(
     if days:
         run.start, run.end = days[0], days[-1]
     run.save(update_fields=["start", "end", "days_total", "days_done", "records", "adjustments", "settled"])
+    stored = _Stored.load(run.user, days)
     with openrouter_client(source.management_key, deadline=SYNC_DEADLINE_SECONDS) as client:
         for index, day in enumerate(days):
             try:
                 rows = _checked(client.activity(date=day, api_key_hash=source.api_key_hash), day)
                 if index == 0:  # OpenRouter answers: settle what /generation can before reconciling
                     _settle_generations(run.user, days)
-                _store_day(run, day, rows)
+                _store_day(run, day, rows, stored)
             except OpenRouterError as exc:
                 return _failed(run, day, exc)
             except ValueError:
