@@ -100,6 +100,9 @@ class SyncRunViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):  # type: ignore[misc]
+    """Your syncs of OpenRouter's activity. Runs are written by the sync alone: start one with
+    POST, then poll it by id for its state and progress (days done of total)."""
+
     model = SyncRun
     serializer_class = SyncRunSerializer
 
