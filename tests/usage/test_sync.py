@@ -463,3 +463,37 @@ def test_whole_account_setting_reads_every_key(
     _sync(user_a, D1, D1)
     assert AIUsageLog.objects.get().cost_usd == Decimal("0.05")
     assert "api_key_hash" not in [r for r in emulator.requests if r.path == "/activity"][-1].query
+
+
+def test_reconciliation_gaps_and_last_run_for_the_data_quality_panel(
+    frozen: Any, user_a: Any, user_b: Any, tenant: Any, billed: Any
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.core.periods import Period
+    from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
+
+    tenant(user_a)
+    tenant(user_b)
+    AIUsageLog.objects.create(
+        user=user_a,
+        provider="openrouter",
+        model="openai/gpt-4o-mini",
+        use_case="chat",
+        status=UsageStatus.SUCCESS,
+        cost_usd=Decimal("0.30"),
+        cost_source=CostSource.PROVIDER_REPORTED,
+        created_at=dt.datetime(2026, 11, 26, 9, tzinfo=dt.UTC),
+    )
+    billed(user_a, D1, "google/gemini-2.5-flash", "0.10")  # billed, never recorded: an adjustment
+    billed(user_a, D2, "openai/gpt-4o-mini", "0.30")  # matches exactly: no gap
+    billed(user_b, D1, "openai/gpt-4o-mini", "5")
+    run = _sync(user_a)
+    _sync(user_b)
+    gaps = reconciliation_gaps(user=user_a, period=Period(D1, YESTERDAY))
+    assert [(g.date, g.model, g.adjustment_usd, g.discrepancy_usd) for g in gaps] == [
+        (D1, "google/gemini-2.5-flash", Decimal("0.10"), Decimal(0))
+    ]
+    assert reconciliation_gaps(user=user_a, period=Period(D2, D2)) == []
+    assert sync_last_run(user=user_a) == run
+    assert sync_last_run(user=AnonymousUser()) is None
