@@ -7,7 +7,8 @@ user, an API key and a management key, and D completed UTC days of M models of s
 recreates the PostgreSQL database ``wt_sync``; starts a Celery worker (prefork, ``--concurrency``
 processes) on Redis db 11; queues one sync of the last D days per user, waits until every run has
 ended, then runs the same again (the nightly re-run: it must write nothing new) and the real
-nightly fan-out (previous two days). Prints total time, per-user time (p50/p95/max of the runs'
+nightly fan-out (previous two days, widened to the day before the last synced day): the
+night's work. Prints total time, per-user time (p50/p95/max of the runs'
 own started..finished), rows written, and checks the ledger equals OpenRouter's bill.
 Only 127.0.0.1 is contacted; every wait is bounded. Goal (issue 9): the first pass for 200 users
 in under 60 s on a 2-core machine.
@@ -33,7 +34,7 @@ EMULATOR_PORT = 8871
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "wt_sync"
 REDIS = "redis://127.0.0.1:6379/11"
-MAX_WAIT_SECONDS = 600
+MAX_WAIT_SECONDS = 1500
 
 
 def environment() -> dict[str, str]:
@@ -121,6 +122,11 @@ def prepare_database(env: dict[str, str], keys: list[tuple[str, str]]) -> None:
 
 
 def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
+    # Tasks left in the queue by an interrupted run would name runs of the old database.
+    celery = str(ROOT / ".venv" / "bin" / "celery")
+    subprocess.run(
+        [celery, "-A", "config", "purge", "-f"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     return subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "celery"),
@@ -208,6 +214,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--models", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--rerun", action="store_true", help="also sync the same days a second time")
     args = parser.parse_args()
     if not 1 <= args.days <= 30:
         raise SystemExit("--days must be 1..30 (OpenRouter's window)")
@@ -228,7 +235,8 @@ def main() -> None:
         first, last = today - dt.timedelta(days=args.days), today - dt.timedelta(days=1)
         run_pass(f"first sync {args.days} days", first, last)
         check_ledger(emulator)
-        run_pass(f"same {args.days} days again", first, last)
+        if args.rerun:
+            run_pass(f"same {args.days} days again", first, last)
         run_pass("nightly fan-out (2 days)", first, last, nightly=True)
         check_ledger(emulator)
     finally:
