@@ -34,6 +34,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates apps --lint
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

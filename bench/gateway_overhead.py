@@ -78,7 +78,7 @@ def prepare_database(environment: dict[str, str]) -> str:
         "from apps.accounts.models import User;"
         "from apps.accounts.services import api_token_create;"
         "from apps.integrations.models import AISettings;"
-        "from apps.integrations.openrouter.emulator.demo import DEMO;"
+        "from apps.emulator.demo import DEMO;"
         "u=User.objects.create(username='bench');"
         "AISettings.objects.create(user=u, openrouter_api_key=DEMO.inference_key, api_key_last4='bnch');"
         "print(api_token_create(user=u, name='bench').plaintext)"
@@ -178,8 +178,8 @@ def run(args: argparse.Namespace, token: str) -> None:
     import django
 
     django.setup()
+    from apps.emulator.demo import DEMO
     from apps.integrations.openrouter import OpenRouterClient
-    from apps.integrations.openrouter.emulator.demo import DEMO
 
     direct = OpenRouterClient(DEMO.inference_key, base_url=f"http://127.0.0.1:{EMULATOR_PORT}/api/v1")
     gateway = httpx.Client(

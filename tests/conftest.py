@@ -61,17 +61,34 @@ def api_b(user_b: Any) -> APIClient:
 
 
 @pytest.fixture
-def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
+def emulator_clock() -> Any:
+    """The emulator's clock: ``None`` is real time (which time-machine moves); the emulator's own
+    tests override this with a fake clock they advance by hand."""
+    return None
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """Extra ``Emulator(...)`` options; a test module overrides this to configure its emulator."""
+    return {}
+
+
+@pytest.fixture
+def emulator(
+    settings: Any, monkeypatch: Any, emulator_clock: Any, emulator_options: dict[str, Any]
+) -> Iterator[Any]:
     """The OpenRouter emulator, serving settings.OPENROUTER_BASE_URL in-process (no sockets).
 
-    A second emulator instance stands in for the system fallback provider, with its own key, so
-    tests can tell which provider served a call and read each one's ledger separately.
+    The one emulator fixture of the suite: app tests reach it through our clients, the emulator's
+    own tests through ``emulator.transport()``. A second emulator instance stands in for the system
+    fallback provider, with its own key, so tests can tell which provider served a call and read
+    each one's ledger separately.
     """
     from apps.core import http
+    from apps.emulator import Emulator
     from apps.integrations import clients
-    from apps.integrations.openrouter.emulator import Emulator
 
-    emu = Emulator(generation_delay_seconds=0.0)
+    emu = Emulator(clock=emulator_clock, **{"generation_delay_seconds": 0.0, **emulator_options})
     emu.sleeps = []  # retry waits the clients asked for (recorded, not slept)
     monkeypatch.setattr(clients, "sleep", emu.sleeps.append)
     system = Emulator(generation_delay_seconds=0.0)
@@ -85,18 +102,26 @@ def emulator(settings: Any, monkeypatch: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def or_account(emulator: Any) -> Any:
-    return emulator.add_account(credits=Decimal("100"))
+def account(emulator: Any) -> Any:
+    """A funded OpenRouter account ($100) on the emulator."""
+    return emulator.add_account(credits=Decimal("100"), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
 
 
 @pytest.fixture
-def inference_key(emulator: Any, or_account: Any) -> str:
-    return emulator.add_key(or_account, kind="inference", name="tests")
+def demo_emulator(emulator: Any) -> Any:
+    """The emulator with the demo account (DEMO's fixed keys, funded, 30 days of history)."""
+    emulator.seed_demo()
+    return emulator
 
 
 @pytest.fixture
-def management_key(emulator: Any, or_account: Any) -> str:
-    return emulator.add_key(or_account, kind="management", name="tests-management")
+def inference_key(emulator: Any, account: Any) -> str:
+    return emulator.add_key(account, kind="inference", name="tests")
+
+
+@pytest.fixture
+def management_key(emulator: Any, account: Any) -> str:
+    return emulator.add_key(account, kind="management", name="tests-management")
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """Development on embedded defaults: no services needed, OpenRouter is the local emulator."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
 
+# The local OpenRouter (its management command and WSGI app); never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.emulator"]
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Development-only values: never used in production, where prod.py requires real ones.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-change-me-0123456789abcdef")
@@ -15,7 +17,7 @@ SYSTEM_AI_BASE_URL = env.str("SYSTEM_AI_BASE_URL", default="http://127.0.0.1:878
 # emulator), so the fallback provider works out of the box in development.
 SYSTEM_AI_API_KEY = env.str("SYSTEM_AI_API_KEY", default="")
 if not SYSTEM_AI_API_KEY:
-    from apps.integrations.openrouter.emulator.demo import DEMO
+    from apps.emulator.demo import DEMO
 
     SYSTEM_AI_API_KEY = DEMO.system_key
 STORAGES = {

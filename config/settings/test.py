@@ -2,8 +2,10 @@
 and Redis). OpenRouter is the in-process emulator, mounted on this origin by the test fixtures."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import INSTALLED_APPS, env
 
+# The local OpenRouter (its management command and WSGI app); never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.emulator"]
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
 FIELD_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDAwMDA="]

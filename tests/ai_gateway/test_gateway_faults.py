@@ -115,9 +115,9 @@ def test_402_out_of_credits_is_not_retried(user_a: Any, configure: Any, emulator
 
 
 def test_403_key_limit_is_not_retried_and_never_falls_back(
-    user_a: Any, configure: Any, emulator: Any, or_account: Any
+    user_a: Any, configure: Any, emulator: Any, account: Any
 ) -> None:
-    capped = emulator.add_key(or_account, kind="inference", limit=Decimal(0))
+    capped = emulator.add_key(account, kind="inference", limit=Decimal(0))
     configure(user_a, capped, use_system_fallback=True)
     with pytest.raises(GatewayError) as caught:
         _call(user_a)
@@ -251,10 +251,10 @@ def test_system_provider_chosen_by_the_tenant(user_a: Any, configure: Any, emula
 
 
 def test_a_call_as_a_uses_as_key_and_writes_as_row(
-    user_a: Any, user_b: Any, configure: Any, emulator: Any, or_account: Any
+    user_a: Any, user_b: Any, configure: Any, emulator: Any, account: Any
 ) -> None:
-    key_a = emulator.add_key(or_account, kind="inference", name="a")
-    key_b = emulator.add_key(or_account, kind="inference", name="b")
+    key_a = emulator.add_key(account, kind="inference", name="a")
+    key_b = emulator.add_key(account, kind="inference", name="b")
     configure(user_a, key_a)
     configure(user_b, key_b)
     _call(user_a)

@@ -21,14 +21,14 @@ def test_the_key_is_in_no_response_row_log_or_admin_page(
     user_a: Any,
     configure: Any,
     emulator: Any,
-    or_account: Any,
+    account: Any,
     caplog: pytest.LogCaptureFixture,
     admin_user: Any,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for name in list(logging.root.manager.loggerDict):
         caplog.set_level(logging.DEBUG, logger=name)
-    emulator.add_key(or_account, kind="inference", name="canary", plaintext=CANARY_API)
+    emulator.add_key(account, kind="inference", name="canary", plaintext=CANARY_API)
     configure(user_a, CANARY_API, use_system_fallback=True)
     token = api_token_create(user=user_a, name="partner").plaintext
     api = APIClient()
@@ -73,7 +73,7 @@ def test_task_arguments_carry_ids_not_keys(
     user_a: Any,
     configure: Any,
     emulator: Any,
-    or_account: Any,
+    account: Any,
     django_capture_on_commit_callbacks: Any,
     monkeypatch: Any,
 ) -> None:
@@ -82,7 +82,7 @@ def test_task_arguments_carry_ids_not_keys(
     sent: list[dict[str, Any]] = []
     original = tasks.settle_cost.delay
     monkeypatch.setattr(tasks.settle_cost, "delay", lambda **kw: (sent.append(kw), original(**kw))[1])
-    emulator.add_key(or_account, kind="inference", name="canary", plaintext=CANARY_API)
+    emulator.add_key(account, kind="inference", name="canary", plaintext=CANARY_API)
     configure(user_a, CANARY_API)
     emulator.inject("missing_usage")
     with django_capture_on_commit_callbacks(execute=True):

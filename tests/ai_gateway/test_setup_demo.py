@@ -8,17 +8,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.accounts.models import User
+from apps.emulator.demo import DEMO
 from apps.integrations.models import AISettings
-from apps.integrations.openrouter.emulator.demo import DEMO
 from apps.usage.models import AIUsageLog
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo_emulator(emulator: Any) -> Any:
-    emulator.seed_demo()
-    return emulator
 
 
 def test_setup_demo_creates_a_working_tenant_and_is_repeatable(settings: Any, demo_emulator: Any) -> None:

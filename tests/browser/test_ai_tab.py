@@ -29,12 +29,12 @@ def _open_dialog(page: Any) -> None:
 
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_configure_test_and_save_without_a_reload(
-    page: Any, live_server: Any, emulator: Any, or_account: Any, language: str
+    page: Any, live_server: Any, emulator: Any, account: Any, language: str
 ) -> None:
     api_key = emulator.add_key(
-        or_account, kind="inference", name="browser", limit=Decimal(20), limit_reset="monthly"
+        account, kind="inference", name="browser", limit=Decimal(20), limit_reset="monthly"
     )
-    management_key = emulator.add_key(or_account, kind="management", name="browser-management")
+    management_key = emulator.add_key(account, kind="management", name="browser-management")
     user = UserFactory(username="newcomer")
     login(page, live_server, "newcomer", PASSWORD)
     _switch_language(page, language)
@@ -114,13 +114,11 @@ def test_bad_input_stays_in_the_dialog_with_a_message(page: Any, live_server: An
     assert page.js_errors == []
 
 
-def test_removing_a_key_updates_the_status(
-    page: Any, live_server: Any, emulator: Any, or_account: Any
-) -> None:
+def test_removing_a_key_updates_the_status(page: Any, live_server: Any, emulator: Any, account: Any) -> None:
     from apps.integrations.services import ai_settings_update
 
     user = UserFactory(username="remover")
-    key = emulator.add_key(or_account, kind="inference")
+    key = emulator.add_key(account, kind="inference")
     ai_settings_update(user=user, actor=user, api_key=key)
     login(page, live_server, "remover", PASSWORD)
     page.goto(f"{live_server.url}{TAB}")

@@ -96,9 +96,9 @@ def test_credits_come_from_the_management_key_when_there_is_one(
 
 
 def test_without_a_management_key_credits_are_the_api_keys_limit(
-    clock: Any, emulator: Any, user_a: Any, or_account: Any
+    clock: Any, emulator: Any, user_a: Any, account: Any
 ) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(20), limit_reset="monthly")
+    key = emulator.add_key(account, kind="inference", limit=Decimal(20), limit_reset="monthly")
     ai_settings_update(user=user_a, actor=user_a, api_key=key, verify=False)
     fetched = account_credits_get(user=user_a)
     assert fetched.value == CreditsInfo(
@@ -231,10 +231,10 @@ def test_after_a_failure_openrouter_is_left_alone_for_a_while(
 
 
 def test_changing_a_key_forgets_values_read_with_the_old_one(
-    clock: Any, emulator: Any, or_account: Any, api_key_only: Any
+    clock: Any, emulator: Any, account: Any, api_key_only: Any
 ) -> None:
     account_key_get(user=api_key_only)
-    limited = emulator.add_key(or_account, kind="inference", limit=Decimal(5))
+    limited = emulator.add_key(account, kind="inference", limit=Decimal(5))
     ai_settings_update(user=api_key_only, actor=api_key_only, api_key=limited, verify=False)
     info = account_key_get(user=api_key_only).value
     assert info is not None
@@ -281,10 +281,10 @@ def test_a_credit_snapshot_is_recorded_at_most_once_a_minute(clock: Any, with_ke
 
 
 def test_snapshots_keep_the_balance_so_it_can_be_charted(
-    clock: Any, emulator: Any, or_account: Any, with_keys: Any
+    clock: Any, emulator: Any, account: Any, with_keys: Any
 ) -> None:
     account_credits_get(user=with_keys)
-    or_account.usage = Decimal("12.5")
+    account.usage = Decimal("12.5")
     clock.shift(60)
     account_credits_get(user=with_keys)
     from apps.integrations.selectors import credit_snapshots_list

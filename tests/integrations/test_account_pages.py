@@ -56,13 +56,13 @@ def test_without_keys_the_account_card_invites_to_configure(page_a: Client, emul
 
 
 def test_with_a_management_key_the_card_shows_the_account_balance(
-    page_a: Client, user_a: Any, clock: Any, emulator: Any, or_account: Any, management_key: str
+    page_a: Client, user_a: Any, clock: Any, emulator: Any, account: Any, management_key: str
 ) -> None:
-    api_key = emulator.add_key(or_account, kind="inference", limit=Decimal(20), limit_reset="monthly")
+    api_key = emulator.add_key(account, kind="inference", limit=Decimal(20), limit_reset="monthly")
     ai_settings_update(
         user=user_a, actor=user_a, api_key=api_key, management_key=management_key, verify=False
     )
-    or_account.usage = Decimal("42.738215")
+    account.usage = Decimal("42.738215")
     text = _text(page_a.get(ACCOUNT))
     assert 'data-source="account"' in text
     assert '<div class="stat" id="ai-credits-remaining">$57.26</div>' in text
@@ -75,9 +75,9 @@ def test_with_a_management_key_the_card_shows_the_account_balance(
 
 
 def test_without_a_management_key_the_card_says_it_shows_the_keys_limit(
-    page_a: Client, user_a: Any, clock: Any, emulator: Any, or_account: Any
+    page_a: Client, user_a: Any, clock: Any, emulator: Any, account: Any
 ) -> None:
-    api_key = emulator.add_key(or_account, kind="inference", limit=Decimal("7.5"))
+    api_key = emulator.add_key(account, kind="inference", limit=Decimal("7.5"))
     ai_settings_update(user=user_a, actor=user_a, api_key=api_key, verify=False)
     text = _text(page_a.get(ACCOUNT))
     assert 'data-source="key_limit"' in text

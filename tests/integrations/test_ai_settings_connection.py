@@ -80,8 +80,8 @@ def test_an_unknown_key_is_invalid(user_a: Any, emulator: Any) -> None:
     assert "does not recognise this key" in report.api.message
 
 
-def test_a_disabled_key_is_invalid(user_a: Any, emulator: Any, or_account: Any) -> None:
-    key = emulator.add_key(or_account, kind="inference", disabled=True)
+def test_a_disabled_key_is_invalid(user_a: Any, emulator: Any, account: Any) -> None:
+    key = emulator.add_key(account, kind="inference", disabled=True)
     assert ai_connection_test(user=user_a, api_key=key).api.outcome == CheckOutcome.INVALID_KEY
 
 
@@ -99,7 +99,7 @@ def test_out_of_credits_is_found_with_an_inference_key_where_credits_still_answe
     user_a: Any, settings: Any
 ) -> None:
     from apps.core import http
-    from apps.integrations.openrouter.emulator import Emulator
+    from apps.emulator import Emulator
 
     legacy = Emulator(credits_mode="legacy")
     account = legacy.add_account(credits=Decimal(5))
@@ -111,8 +111,8 @@ def test_out_of_credits_is_found_with_an_inference_key_where_credits_still_answe
     assert report.api.balance == Decimal(0)
 
 
-def test_a_key_at_its_limit_is_reported(user_a: Any, emulator: Any, or_account: Any) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(0), limit_reset="monthly")
+def test_a_key_at_its_limit_is_reported(user_a: Any, emulator: Any, account: Any) -> None:
+    key = emulator.add_key(account, kind="inference", limit=Decimal(0), limit_reset="monthly")
     report = ai_connection_test(user=user_a, api_key=key)
     check = report.api
     assert (check.outcome, check.limit, check.limit_remaining, check.limit_reset) == (
@@ -151,9 +151,9 @@ def test_nothing_to_test(user_a: Any, emulator: Any) -> None:
 
 
 def test_stored_keys_are_tested_and_the_result_recorded(
-    user_a: Any, emulator: Any, or_account: Any, inference_key: str
+    user_a: Any, emulator: Any, account: Any, inference_key: str
 ) -> None:
-    management = emulator.add_key(or_account, kind="inference")  # the wrong kind, on purpose
+    management = emulator.add_key(account, kind="inference")  # the wrong kind, on purpose
     ai_settings_update(
         user=user_a, actor=user_a, api_key=inference_key, management_key=management, verify=False
     )
@@ -212,9 +212,9 @@ def test_saving_a_key_tests_it_and_records_the_result(
 
 
 def test_each_user_is_tested_with_their_own_key(
-    user_a: Any, user_b: Any, emulator: Any, or_account: Any, inference_key: str
+    user_a: Any, user_b: Any, emulator: Any, account: Any, inference_key: str
 ) -> None:
-    key_b = emulator.add_key(or_account, kind="inference", name="bob")
+    key_b = emulator.add_key(account, kind="inference", name="bob")
     ai_settings_update(user=user_a, actor=user_a, api_key=inference_key, verify=False)
     ai_settings_update(user=user_b, actor=user_b, api_key=key_b, verify=False)
     emulator.reset_ledger()

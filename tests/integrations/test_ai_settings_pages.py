@@ -108,9 +108,9 @@ def test_an_unknown_tab_shows_the_ai_tab(page_a: Client) -> None:
 
 
 def test_the_status_card_shows_each_keys_state(
-    page_a: Client, user_a: Any, inference_key: str, emulator: Any, or_account: Any
+    page_a: Client, user_a: Any, inference_key: str, emulator: Any, account: Any
 ) -> None:
-    wrong = emulator.add_key(or_account, kind="inference", name="pasted into the wrong field")
+    wrong = emulator.add_key(account, kind="inference", name="pasted into the wrong field")
     ai_settings_update(
         user=user_a,
         actor=user_a,

@@ -41,9 +41,9 @@ def assert_no_canary(text: str, where: str) -> None:
 
 
 @pytest.fixture
-def canaries(emulator: Any, or_account: Any) -> tuple[str, str]:
-    emulator.add_key(or_account, kind="inference", name="canary", limit=Decimal(50), plaintext=CANARY_API)
-    emulator.add_key(or_account, kind="management", name="canary-mgmt", plaintext=CANARY_MANAGEMENT)
+def canaries(emulator: Any, account: Any) -> tuple[str, str]:
+    emulator.add_key(account, kind="inference", name="canary", limit=Decimal(50), plaintext=CANARY_API)
+    emulator.add_key(account, kind="management", name="canary-mgmt", plaintext=CANARY_MANAGEMENT)
     return CANARIES
 
 

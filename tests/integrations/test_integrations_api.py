@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.core.models import AuditEvent
+from apps.emulator.state import UsageEvent
 from apps.integrations.models import AISettings
-from apps.integrations.openrouter.emulator.state import UsageEvent
 from apps.integrations.selectors import openrouter_api_key_get
 from apps.integrations.services import ai_settings_update
 from tests.factories import PASSWORD
@@ -303,9 +303,9 @@ def test_testing_entered_keys(api_a: APIClient, clock: Any, inference_key: str, 
 
 
 def test_testing_stored_keys_uses_your_own(
-    api_a: APIClient, user_a: Any, user_b: Any, emulator: Any, or_account: Any, inference_key: str
+    api_a: APIClient, user_a: Any, user_b: Any, emulator: Any, account: Any, inference_key: str
 ) -> None:
-    key_b = emulator.add_key(or_account, kind="inference", limit=Decimal(0))
+    key_b = emulator.add_key(account, kind="inference", limit=Decimal(0))
     ai_settings_update(user=user_b, actor=user_b, api_key=key_b, verify=False)
     ai_settings_update(user=user_a, actor=user_a, api_key=inference_key, verify=False)
     emulator.reset_ledger()
@@ -315,8 +315,8 @@ def test_testing_stored_keys_uses_your_own(
     assert {r.key_hash for r in emulator.requests} == {emulator.key_hash(inference_key)}
 
 
-def test_testing_a_key_at_its_limit(api_a: APIClient, emulator: Any, or_account: Any) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(2), limit_reset="daily")
+def test_testing_a_key_at_its_limit(api_a: APIClient, emulator: Any, account: Any) -> None:
+    key = emulator.add_key(account, kind="inference", limit=Decimal(2), limit_reset="daily")
     emulator.key(key).add_spend(dt.datetime.now(dt.UTC).date(), Decimal(2))
     check = api_a.post(f"{BASE}test/", {"api_key": key}, format="json").json()["api_key"]
     assert (
@@ -377,9 +377,9 @@ def test_credits_with_a_management_key(
 
 
 def test_credits_without_a_management_key_are_the_keys_limit(
-    api_a: APIClient, user_a: Any, clock: Any, emulator: Any, or_account: Any
+    api_a: APIClient, user_a: Any, clock: Any, emulator: Any, account: Any
 ) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(10), limit_reset="weekly")
+    key = emulator.add_key(account, kind="inference", limit=Decimal(10), limit_reset="weekly")
     ai_settings_update(user=user_a, actor=user_a, api_key=key, verify=False)
     data = api_a.get(f"{BASE}credits/").json()["data"]
     assert (data["source"], data["remaining"], data["limit"], data["limit_reset"], data["total_credits"]) == (
@@ -447,8 +447,8 @@ def test_rate_limited_with_nothing_known_is_429_with_retry_after(
     assert response.json()["error"]["code"] == "rate_limited"
 
 
-def test_key_info(api_a: APIClient, user_a: Any, clock: Any, emulator: Any, or_account: Any) -> None:
-    key = emulator.add_key(or_account, kind="inference", limit=Decimal(20), limit_reset="monthly")
+def test_key_info(api_a: APIClient, user_a: Any, clock: Any, emulator: Any, account: Any) -> None:
+    key = emulator.add_key(account, kind="inference", limit=Decimal(20), limit_reset="monthly")
     ai_settings_update(user=user_a, actor=user_a, api_key=key, verify=False)
     response = api_a.get(f"{BASE}key/")
     assert response.status_code == 200
@@ -572,12 +572,12 @@ def test_activity_lists_openrouters_rows_newest_and_largest_first(
     user_a: Any,
     clock: Any,
     emulator: Any,
-    or_account: Any,
+    account: Any,
     inference_key: str,
     management_key: str,
 ) -> None:
-    _seed_activity(emulator, or_account, inference_key, dt.date(2026, 11, 18))
-    _seed_activity(emulator, or_account, inference_key, dt.date(2026, 11, 19))
+    _seed_activity(emulator, account, inference_key, dt.date(2026, 11, 18))
+    _seed_activity(emulator, account, inference_key, dt.date(2026, 11, 19))
     ai_settings_update(
         user=user_a, actor=user_a, api_key=inference_key, management_key=management_key, verify=False
     )

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.accounts.models import User
 from apps.ai_gateway import features
 from apps.ai_gateway.errors import GatewayError
-from apps.integrations.openrouter.emulator.demo import DEMO
+from apps.emulator.demo import DEMO
 from apps.integrations.services import ai_settings_update
 from apps.usage.models import AIUsageLog
 
