@@ -57,9 +57,9 @@ def environment() -> dict[str, str]:
 
 def start_emulator(users: int, days: int, models: int) -> tuple[Any, Any, list[tuple[str, str]]]:
     """The emulator with one account per user and its history; returns (server, emulator, keys)."""
-    from apps.integrations.openrouter.emulator import Emulator
-    from apps.integrations.openrouter.emulator.server import serve_in_thread
-    from apps.integrations.openrouter.emulator.state import UsageEvent
+    from apps.emulator import Emulator
+    from apps.emulator.server import serve_in_thread
+    from apps.emulator.state import UsageEvent
 
     emulator = Emulator()
     today = dt.datetime.now(dt.UTC).date()

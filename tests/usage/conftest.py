@@ -46,7 +46,7 @@ def tenant(emulator: Any, configure: Callable[..., Any]) -> Callable[..., Any]:
 @pytest.fixture
 def billed(emulator: Any) -> Callable[..., None]:
     """Add spend to a tenant's OpenRouter account as if calls were made outside the product."""
-    from apps.integrations.openrouter.emulator.state import UsageEvent
+    from apps.emulator.state import UsageEvent
 
     def _billed(
         user: Any,
