@@ -5,13 +5,13 @@ Usage:  .venv/bin/python bench/sync.py [--users 200] [--days 30] [--models 20] [
 Serves the OpenRouter emulator on a loopback port (this process, a thread) with one account per
 user, an API key and a management key, and D completed UTC days of M models of spend each;
 recreates the PostgreSQL database ``wt_sync``; starts a Celery worker (prefork, ``--concurrency``
-processes) on Redis db 11; queues one sync of the last D days per user, waits until every run has
-ended, then runs the same again (the nightly re-run: it must write nothing new) and the real
-nightly fan-out (previous two days, widened to the day before the last synced day): the
-night's work. Prints total time, per-user time (p50/p95/max of the runs'
-own started..finished), rows written, and checks the ledger equals OpenRouter's bill.
-Only 127.0.0.1 is contacted; every wait is bounded. Goal (issue 9): the first pass for 200 users
-in under 60 s on a 2-core machine.
+processes) on Redis db 11; queues one sync of the last D days per user (a first sync: every row
+is new), waits until every run has ended, optionally (``--rerun``) syncs the same days again (it
+must write nothing), then runs the real nightly fan-out (previous two days, widened to the day
+before the last synced day): the night's work. Prints total time, per-user time (p50/p95/max of
+the runs' own started..finished), rows written, and checks the ledger equals OpenRouter's bill.
+Only 127.0.0.1 is contacted; every wait is bounded. Goal (issue 9): the night's work for 200
+users in under 60 s on a 2-core machine.
 """
 
 from __future__ import annotations
