@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import AISettingsFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +59,37 @@ def api_b(user_b: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user_b)
     return client
+
+
+@pytest.fixture
+def page_language() -> str:
+    """The Accept-Language page clients send: "" (none) gives the Swedish default; a test folder
+    that reads its pages in English overrides this."""
+    return ""
+
+
+def _page_client(user: Any, language: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language) if language else Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def page_a(user_a: Any, page_language: str) -> Client:
+    """A browser session logged in as Alice, for the HTML pages."""
+    return _page_client(user_a, page_language)
+
+
+@pytest.fixture
+def staff(db: Any) -> Any:
+    """A superuser, for the admin."""
+    return UserFactory(username="staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_page(staff: Any) -> Client:
+    """An admin session in English (a test that needs Swedish sends its own Accept-Language)."""
+    return _page_client(staff, "en")
 
 
 @pytest.fixture
@@ -126,20 +158,16 @@ def management_key(emulator: Any, account: Any) -> str:
 
 @pytest.fixture
 def configure() -> Callable[..., Any]:
-    """Store AI settings for a user the way the AI tab does (keys encrypted, last 4 kept)."""
+    """``configure(user, api_key, **fields)``: AISettingsFactory as a fixture, for the tests that
+    still ask for one by name; new tests call the factory."""
 
     def _configure(user: Any, api_key: str = "", **fields: Any) -> Any:
-        from apps.integrations.models import AISettings
-
-        row, _ = AISettings.objects.update_or_create(
-            user=user,
-            defaults={"openrouter_api_key": api_key, "api_key_last4": api_key[-4:], **fields},
-        )
-        return row
+        return AISettingsFactory(user=user, openrouter_api_key=api_key, **fields)
 
     return _configure
 
 
 @pytest.fixture
-def configured_a(user_a: Any, inference_key: str, configure: Callable[..., Any]) -> Any:
-    return configure(user_a, inference_key)
+def configured_a(user_a: Any, inference_key: str) -> Any:
+    """Alice's AI settings with a working key on the emulator."""
+    return AISettingsFactory(user=user_a, openrouter_api_key=inference_key)

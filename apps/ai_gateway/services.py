@@ -2,8 +2,12 @@
 
 One logical call is one ledger row: the row is committed ``pending`` before any provider is
 called (no row, no call), then finalised exactly once, whatever retries (inside the client) and
-fallbacks (here) it took. See DESIGN.md §5 "Gateway" and RELIABILITY.md "Gateway under upstream
-faults" for the rules this module implements.
+fallbacks (here) it took. 400, 401, 402 and 403 are never retried, nor is a read timeout (the call
+may have been billed: the row is ``timeout`` and settled later); a 200 that carries ``error`` is a
+failure. Falling back to the system provider happens only when the tenant allowed it, only for
+a rate limit, a provider error or outage, or a connection failure before the request was sent
+(never to hide a bad key or dodge a budget), and fills the same row with ``is_fallback`` and the
+system provider's cost.
 """
 
 from __future__ import annotations

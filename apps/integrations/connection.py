@@ -233,9 +233,10 @@ def check_management_key(key: str, *, client_factory: ClientFactory = interactiv
 
 
 def _balance_with_inference_key(client: OpenRouterClient) -> Decimal | None:
-    """The balance, if OpenRouter still answers ``/credits`` for an inference key (API.md §4).
+    """The balance, if OpenRouter still answers ``/credits`` for an inference key.
 
-    Most accounts now refuse it (403) or answer zeros; both mean "unknown", never "empty".
+    ``/credits`` is documented for management keys only; for an inference key most accounts now
+    refuse it (403) or answer zeros. Both mean "unknown", never "empty".
     """
     try:
         credits: Credits = client.credits()

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from apps.ai_gateway.models import ChatConversation, ChatMessage
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import chat_requests
+from tests.factories import AISettingsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +132,9 @@ def test_chat_keeps_history_per_conversation(
 
 
 def test_chat_in_another_users_conversation_is_404(
-    api_a: Any, api_b: Any, configured_a: Any, emulator: Any, configure: Any, user_b: Any, inference_key: str
+    api_a: Any, api_b: Any, configured_a: Any, emulator: Any, user_b: Any, inference_key: str
 ) -> None:
-    configure(user_b, inference_key)
+    AISettingsFactory(user=user_b, openrouter_api_key=inference_key)
     theirs = api_b.post("/api/ai/chat/", {"message": "Hemligt"}, format="json").json()["conversation_id"]
     response = api_a.post("/api/ai/chat/", {"message": "Visa", "conversation_id": theirs}, format="json")
     assert response.status_code == 404
@@ -166,11 +167,13 @@ def test_not_configured_is_a_400_that_says_where_to_configure(api_a: Any, emulat
 
 
 def test_malformed_model_output_is_a_clear_error_and_an_error_row(
-    api_a: Any, configure: Any, user_a: Any, inference_key: str, emulator: Any
+    api_a: Any, user_a: Any, inference_key: str, emulator: Any
 ) -> None:
     # The free model does not support structured outputs: OpenRouter drops response_format and
     # the model answers in prose, which the feature must refuse rather than pass on.
-    configure(user_a, inference_key, model_lead_enrichment="openai/gpt-oss-120b:free")
+    AISettingsFactory(
+        user=user_a, openrouter_api_key=inference_key, model_lead_enrichment="openai/gpt-oss-120b:free"
+    )
     response = api_a.post("/api/ai/enrich-lead/", {"company": "Klippoteket AB"}, format="json")
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "invalid_output"

@@ -1,4 +1,5 @@
-"""RELIABILITY.md "Gateway under upstream faults": one logical call is one ledger row."""
+"""The gateway under upstream faults: whatever the retries and fallbacks, one logical call is one
+ledger row with the right status, attempts, tokens and cost."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from apps.ai_gateway.errors import GatewayError
 from apps.ai_gateway.services import Completion, complete
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import HELLO, chat_requests
+from tests.factories import AISettingsFactory, FxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +95,8 @@ def test_5xx_then_200_is_retried_with_jittered_backoff(
     assert 0 <= emulator.sleeps[1] <= 0.5
 
 
-def test_401_bad_key_is_not_retried(user_a: Any, configure: Any, emulator: Any) -> None:
-    configure(user_a, "sk-or-v1-" + "0" * 64)
+def test_401_bad_key_is_not_retried(user_a: Any, emulator: Any) -> None:
+    AISettingsFactory(user=user_a, openrouter_api_key="sk-or-v1-" + "0" * 64)
     with pytest.raises(GatewayError) as caught:
         _call(user_a)
     assert (caught.value.status_code, caught.value.code) == (400, "invalid_key")
@@ -104,9 +106,9 @@ def test_401_bad_key_is_not_retried(user_a: Any, configure: Any, emulator: Any) 
     assert len(chat_requests(emulator)) == 1
 
 
-def test_402_out_of_credits_is_not_retried(user_a: Any, configure: Any, emulator: Any) -> None:
+def test_402_out_of_credits_is_not_retried(user_a: Any, emulator: Any) -> None:
     broke = emulator.add_account(credits=Decimal(0))
-    configure(user_a, emulator.add_key(broke, kind="inference"))
+    AISettingsFactory(user=user_a, openrouter_api_key=emulator.add_key(broke, kind="inference"))
     with pytest.raises(GatewayError) as caught:
         _call(user_a)
     assert (caught.value.status_code, caught.value.code) == (402, "insufficient_credits")
@@ -114,11 +116,9 @@ def test_402_out_of_credits_is_not_retried(user_a: Any, configure: Any, emulator
     assert len(chat_requests(emulator)) == 1
 
 
-def test_403_key_limit_is_not_retried_and_never_falls_back(
-    user_a: Any, configure: Any, emulator: Any, account: Any
-) -> None:
+def test_403_key_limit_is_not_retried_and_never_falls_back(user_a: Any, emulator: Any, account: Any) -> None:
     capped = emulator.add_key(account, kind="inference", limit=Decimal(0))
-    configure(user_a, capped, use_system_fallback=True)
+    AISettingsFactory(user=user_a, openrouter_api_key=capped, use_system_fallback=True)
     with pytest.raises(GatewayError) as caught:
         _call(user_a)
     assert (caught.value.status_code, caught.value.code) == (403, "key_limit")
@@ -212,9 +212,9 @@ def test_a_key_that_fails_to_decrypt_is_a_clear_error_without_upstream_call(
 
 @pytest.mark.parametrize("fault", [{"kind": "status", "status": 502}, {"kind": "rate_limit"}])
 def test_fallback_to_the_system_provider_when_allowed(
-    user_a: Any, configure: Any, emulator: Any, inference_key: str, fault: dict[str, Any], settings: Any
+    user_a: Any, emulator: Any, inference_key: str, fault: dict[str, Any], settings: Any
 ) -> None:
-    configure(user_a, inference_key, use_system_fallback=True)
+    AISettingsFactory(user=user_a, openrouter_api_key=inference_key, use_system_fallback=True)
     emulator.inject(fault.pop("kind"), times=10, **fault)
     result = _call(user_a)
     row = _only_row()
@@ -241,8 +241,8 @@ def test_no_fallback_unless_allowed(user_a: Any, configured_a: Any, emulator: An
     assert _only_row().status == "error"
 
 
-def test_system_provider_chosen_by_the_tenant(user_a: Any, configure: Any, emulator: Any) -> None:
-    configure(user_a, "", ai_provider="system")
+def test_system_provider_chosen_by_the_tenant(user_a: Any, emulator: Any) -> None:
+    AISettingsFactory(user=user_a, openrouter_api_key="", ai_provider="system")
     _call(user_a)
     row = _only_row()
     assert (row.provider, row.is_fallback, row.status) == ("system", False, "success")
@@ -251,12 +251,12 @@ def test_system_provider_chosen_by_the_tenant(user_a: Any, configure: Any, emula
 
 
 def test_a_call_as_a_uses_as_key_and_writes_as_row(
-    user_a: Any, user_b: Any, configure: Any, emulator: Any, account: Any
+    user_a: Any, user_b: Any, emulator: Any, account: Any
 ) -> None:
     key_a = emulator.add_key(account, kind="inference", name="a")
     key_b = emulator.add_key(account, kind="inference", name="b")
-    configure(user_a, key_a)
-    configure(user_b, key_b)
+    AISettingsFactory(user=user_a, openrouter_api_key=key_a)
+    AISettingsFactory(user=user_b, openrouter_api_key=key_b)
     _call(user_a)
     assert [r.key_hash for r in chat_requests(emulator)] == [emulator.key_hash(key_a)]
     assert list(AIUsageLog.objects.values_list("user_id", flat=True)) == [user_a.pk]
@@ -273,19 +273,14 @@ def test_the_ledger_must_be_writable_before_the_provider_is_called(
     assert emulator.requests == []
 
 
-def test_model_choice_order(
-    user_a: Any, configure: Any, emulator: Any, inference_key: str, settings: Any
-) -> None:
-    configure(user_a, inference_key)
+def test_model_choice_order(user_a: Any, emulator: Any, inference_key: str, settings: Any) -> None:
+    ai_settings = AISettingsFactory(user=user_a, openrouter_api_key=inference_key)
     _call(user_a)
-    configure(user_a, inference_key, default_model="anthropic/claude-haiku-4.5")
+    ai_settings.default_model = "anthropic/claude-haiku-4.5"
+    ai_settings.save()
     _call(user_a)
-    configure(
-        user_a,
-        inference_key,
-        default_model="anthropic/claude-haiku-4.5",
-        model_chat="google/gemini-2.5-flash",
-    )
+    ai_settings.model_chat = "google/gemini-2.5-flash"
+    ai_settings.save()
     _call(user_a)
     _call(user_a, model="openai/gpt-5-mini")
     sent = [r.body["model"] for r in chat_requests(emulator)]
@@ -312,10 +307,8 @@ def test_fx_rate_for_the_calls_utc_day_is_used_and_stored(
 ) -> None:
     import datetime as dt
 
-    from apps.core.models import FxRate
-
-    FxRate.objects.create(valid_from=dt.date(2020, 1, 1), usd_sek=Decimal("9.000000"))
-    FxRate.objects.create(valid_from=dt.date(2026, 1, 1), usd_sek=Decimal("11.250000"))
+    FxRateFactory(valid_from=dt.date(2020, 1, 1), usd_sek=Decimal("9.000000"))
+    FxRateFactory(valid_from=dt.date(2026, 1, 1), usd_sek=Decimal("11.250000"))
     _call(user_a)
     row = _only_row()
     assert row.fx_rate == Decimal("11.25")

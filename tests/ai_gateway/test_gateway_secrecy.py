@@ -1,4 +1,5 @@
-"""RELIABILITY.md "Keys and secrets" for the gateway: a canary key never leaves the server."""
+"""Keys never leave the server: a canary key used by the gateway appears in no response, page,
+admin screen, log line, task argument or ledger row."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
+from tests.factories import AISettingsFactory, APITokenFactory
 from tests.integrations.test_ai_settings_secrecy import CANARY_API, _log_text, assert_no_canary
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,6 @@ pytestmark = pytest.mark.django_db
 
 def test_the_key_is_in_no_response_row_log_or_admin_page(
     user_a: Any,
-    configure: Any,
     emulator: Any,
     account: Any,
     caplog: pytest.LogCaptureFixture,
@@ -29,8 +29,8 @@ def test_the_key_is_in_no_response_row_log_or_admin_page(
     for name in list(logging.root.manager.loggerDict):
         caplog.set_level(logging.DEBUG, logger=name)
     emulator.add_key(account, kind="inference", name="canary", plaintext=CANARY_API)
-    configure(user_a, CANARY_API, use_system_fallback=True)
-    token = api_token_create(user=user_a, name="partner").plaintext
+    AISettingsFactory(user=user_a, openrouter_api_key=CANARY_API, use_system_fallback=True)
+    token = APITokenFactory(user=user_a, name="partner").plaintext
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     page = Client()
@@ -71,7 +71,6 @@ def test_the_key_is_in_no_response_row_log_or_admin_page(
 
 def test_task_arguments_carry_ids_not_keys(
     user_a: Any,
-    configure: Any,
     emulator: Any,
     account: Any,
     django_capture_on_commit_callbacks: Any,
@@ -83,7 +82,7 @@ def test_task_arguments_carry_ids_not_keys(
     original = tasks.settle_cost.delay
     monkeypatch.setattr(tasks.settle_cost, "delay", lambda **kw: (sent.append(kw), original(**kw))[1])
     emulator.add_key(account, kind="inference", name="canary", plaintext=CANARY_API)
-    configure(user_a, CANARY_API)
+    AISettingsFactory(user=user_a, openrouter_api_key=CANARY_API)
     emulator.inject("missing_usage")
     with django_capture_on_commit_callbacks(execute=True):
         client = APIClient()

@@ -11,6 +11,7 @@ from apps.ai_gateway.services import complete
 from apps.ai_gateway.streaming import GatewayStream
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import HELLO, chat_requests
+from tests.factories import AISettingsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +97,8 @@ def test_errors_before_the_first_byte_are_retried_like_any_call(
     assert len(chat_requests(emulator)) == 3
 
 
-def test_stream_falls_back_before_the_first_byte(
-    user_a: Any, configure: Any, emulator: Any, inference_key: str
-) -> None:
-    configure(user_a, inference_key, use_system_fallback=True)
+def test_stream_falls_back_before_the_first_byte(user_a: Any, emulator: Any, inference_key: str) -> None:
+    AISettingsFactory(user=user_a, openrouter_api_key=inference_key, use_system_fallback=True)
     emulator.inject("status", status=502, times=10)
     list(_stream(user_a))
     row = AIUsageLog.objects.get()

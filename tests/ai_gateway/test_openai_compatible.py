@@ -12,16 +12,16 @@ import pytest
 from django.core.wsgi import get_wsgi_application
 from rest_framework.test import APIClient
 
-from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import chat_requests
+from tests.factories import AISettingsFactory, APITokenFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def token_a(user_a: Any) -> str:
-    return api_token_create(user=user_a, name="partner").plaintext
+    return APITokenFactory(user=user_a, name="partner").plaintext
 
 
 @pytest.fixture
@@ -124,10 +124,10 @@ def test_idempotency_key_reused_with_another_body_is_422(
 
 
 def test_idempotency_keys_are_per_user(
-    token_a: str, user_b: Any, configure: Any, configured_a: Any, emulator: Any, inference_key: str
+    token_a: str, user_b: Any, configured_a: Any, emulator: Any, inference_key: str
 ) -> None:
-    configure(user_b, inference_key)
-    token_b = api_token_create(user=user_b, name="b").plaintext
+    AISettingsFactory(user=user_b, openrouter_api_key=inference_key)
+    token_b = APITokenFactory(user=user_b, name="b").plaintext
     client = APIClient()
     _post(client, token_a, BODY, **{"Idempotency-Key": "shared"})
     response_b = _post(client, token_b, BODY, **{"Idempotency-Key": "shared"})

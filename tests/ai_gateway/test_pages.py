@@ -13,21 +13,15 @@ from apps.ai_gateway.forms import MessageForm
 from apps.ai_gateway.models import ChatConversation, ChatMessage
 from apps.usage.models import AIUsageLog
 from tests.ai_gateway.conftest import chat_requests
+from tests.factories import AISettingsFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client()
-    client.force_login(user_a)
-    return client
-
-
 def test_index_lists_features_and_only_my_recent_calls(
-    page_a: Any, user_b: Any, configured_a: Any, configure: Any, inference_key: str, emulator: Any
+    page_a: Any, user_b: Any, configured_a: Any, inference_key: str, emulator: Any
 ) -> None:
-    configure(user_b, inference_key)
+    AISettingsFactory(user=user_b, openrouter_api_key=inference_key)
     bob = Client()
     bob.force_login(user_b)
     bob.post("/dashboard/ai/prompt/", {"prompt": "bobs hemliga fråga"})

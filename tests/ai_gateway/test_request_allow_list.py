@@ -1,4 +1,5 @@
-"""RELIABILITY.md: no request field or header can change where a key is sent."""
+"""No request field or header can change where a key is sent (``api_base``, ``base_url``, nested
+variants, model ids with ``#``, ``@``, ``/../``, ``%2F``, CR/LF): all rejected with 400."""
 
 from __future__ import annotations
 

@@ -1,40 +1,14 @@
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 
-from apps.usage.models import AIUsageLog
+from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _row(user: Any, cost: str, provider: str = "openrouter", model: str = "openai/gpt-4o-mini") -> None:
-    AIUsageLog.objects.create(
-        user=user,
-        provider=provider,
-        model=model,
-        use_case="chat",
-        status="success",
-        total_tokens=100,
-        prompt_tokens=80,
-        completion_tokens=20,
-        cost_usd=Decimal(cost),
-        cost_sek=Decimal(cost) * 10,
-        cost_source="provider_reported",
-        created_at=dt.datetime.now(dt.UTC),
-    )
-
-
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client()
-    client.force_login(user_a)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -47,9 +21,11 @@ def page_a(user_a: Any) -> Client:
 def test_dashboards_total_my_rows_only(
     page_a: Any, user_a: Any, user_b: Any, path: str, expected_calls: int, expected_sek: str
 ) -> None:
-    _row(user_a, "0.1")
-    _row(user_a, "0.2", provider="system", model="system/model")
-    _row(user_b, "50")
+    AIUsageLogFactory(user=user_a, cost_usd=Decimal("0.1"), fx_rate=Decimal(10))
+    AIUsageLogFactory(
+        user=user_a, cost_usd=Decimal("0.2"), provider="system", model="system/model", fx_rate=Decimal(10)
+    )
+    AIUsageLogFactory(user=user_b, cost_usd=Decimal("50"), fx_rate=Decimal(10))
     response = page_a.get(path)
     assert response.status_code == 200
     html = response.content.decode()
@@ -69,15 +45,15 @@ def test_empty_period_shows_an_empty_state(page_a: Any) -> None:
 
 
 def test_bad_period_falls_back_to_this_month(page_a: Any, user_a: Any) -> None:
-    _row(user_a, "0.1")
+    AIUsageLogFactory(user=user_a, cost_usd=Decimal("0.1"), fx_rate=Decimal(10))
     response = page_a.get("/dashboard/analytics/?start=2026-12-31&end=2020-01-01")
     assert response.status_code == 200
     assert 'id="total-calls">1<' in response.content.decode()
 
 
 def test_overview_card_shows_this_months_figures_for_me_only(page_a: Any, user_a: Any, user_b: Any) -> None:
-    _row(user_a, "0.1")
-    _row(user_b, "50")
+    AIUsageLogFactory(user=user_a, cost_usd=Decimal("0.1"), fx_rate=Decimal(10))
+    AIUsageLogFactory(user=user_b, cost_usd=Decimal("50"), fx_rate=Decimal(10))
     html = page_a.get("/dashboard/analytics/overview/").content.decode()
     assert "1,00\u00a0kr" in html  # 0.1 USD x 10 in the test rows
     assert "500" not in html

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from apps.usage.models import AIUsageLog
+from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 NB = "\u00a0"
-
-
-def _call(user: Any, cost_usd: str) -> None:
-    AIUsageLog.objects.create(
-        user=user,
-        provider="openrouter",
-        model="openai/gpt-4o-mini",
-        use_case="chat",
-        status="success",
-        total_tokens=12345,
-        prompt_tokens=12000,
-        completion_tokens=345,
-        cost_usd=Decimal(cost_usd),
-        cost_sek=Decimal(cost_usd) * Decimal("10.5"),
-        fx_rate=Decimal("10.5"),
-        cost_source="provider_reported",
-        created_at=dt.datetime.now(dt.UTC),
-    )
 
 
 @pytest.mark.parametrize(
@@ -43,8 +24,8 @@ def _call(user: Any, cost_usd: str) -> None:
 def test_a_tiny_cost_reads_the_same_in_the_total_and_the_table(
     user_a: Any, user_b: Any, language: str, usd: str, sek: str, tokens: str
 ) -> None:
-    _call(user_a, "0.000031")
-    _call(user_b, "0.000047")
+    AIUsageLogFactory(user=user_a, cost_usd=Decimal("0.000031"), prompt_tokens=12000, completion_tokens=345)
+    AIUsageLogFactory(user=user_b, cost_usd=Decimal("0.000047"), prompt_tokens=12000, completion_tokens=345)
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     client.force_login(user_a)
     response = client.get("/dashboard/openrouter/")

@@ -1,4 +1,4 @@
-"""RELIABILITY.md: a test walks every DRF view and fails if one that serves tenant data is unscoped."""
+"""Tenant isolation: walk every DRF view and fail if one that serves tenant data is unscoped."""
 
 from __future__ import annotations
 

@@ -20,17 +20,6 @@ from .test_emulator_helpers import (
     json_decimal,
 )
 
-
-@pytest.fixture
-def key(emulator: Emulator, account: Account) -> str:
-    return emulator.add_key(account, name="app")
-
-
-@pytest.fixture
-def management_key(emulator: Emulator, account: Account) -> str:
-    return emulator.add_key(account, kind="management", name="admin")
-
-
 AUTHED_GETS = ["/credits", "/key", "/auth/key", "/activity", "/generation?id=gen-1-x", "/keys", "/keys/abc"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -14,21 +13,10 @@ from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     chat_body,
-    client,
     expected_cost,
     json_decimal,
     key_usage,
 )
-
-
-@pytest.fixture
-def key(emulator: Emulator) -> str:
-    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
-
-
-@pytest.fixture
-def api(emulator: Emulator, key: str) -> httpx.Client:
-    return client(emulator, key)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +203,8 @@ def test_json_schema_output_validates_for_assorted_schemas(api: httpx.Client, sc
 
 
 def test_parameters_the_model_does_not_support_are_dropped(emulator: Emulator, api: httpx.Client) -> None:
-    # gpt-oss-120b:free has no structured outputs: OpenRouter drops response_format (API.md §3.1).
+    # gpt-oss-120b:free has no structured outputs: OpenRouter silently drops a parameter the model
+    # does not support (unless provider.require_parameters is true), here response_format.
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
     body = chat_body(
         "What is the capital of France?",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,18 +12,6 @@ import pytest
 from apps.emulator import Account, Emulator
 
 from .test_emulator_helpers import FakeClock, chat_body, client, example, key_usage, sse_data, sse_events
-
-
-@pytest.fixture
-def key(emulator: Emulator) -> str:
-    return emulator.add_key(
-        emulator.add_account(credits=Decimal(100), user_id="user_2zR8xQy7LmNpVb3KdWfT1hGcJsE")
-    )
-
-
-@pytest.fixture
-def api(emulator: Emulator, key: str) -> httpx.Client:
-    return client(emulator, key)
 
 
 def _account_of(emulator: Emulator, key: str) -> Account:
@@ -293,7 +280,7 @@ def test_read_timeout_on_key_creation_still_creates_the_key(emulator: Emulator, 
     with pytest.raises(httpx.ReadTimeout):
         admin.post("/keys", json={"name": "lost-response"})
 
-    assert [k["name"] for k in admin.get("/keys").json()["data"]] == ["lost-response", "inference key"]
+    assert [k["name"] for k in admin.get("/keys").json()["data"]] == ["lost-response", "app"]
 
 
 def test_insufficient_credits_fault_is_the_real_402_and_bills_nothing(

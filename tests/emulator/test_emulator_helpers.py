@@ -29,7 +29,9 @@ PRICES = {m["id"]: {k: Decimal(v) for k, v in m["pricing"].items()} for m in exa
 
 
 def expected_cost(model: str, usage: dict[str, Any]) -> Decimal:
-    """API.md §10 computed independently from the catalogue file and a response's usage."""
+    """OpenRouter's cost arithmetic computed independently from the catalogue file and a response's
+    usage: uncached prompt, cache reads and cache writes at their prices, completion (reasoning
+    included) at the completion price."""
     prices = PRICES[model]
     details = usage["prompt_tokens_details"]
     cached, written = details["cached_tokens"], details["cache_write_tokens"]

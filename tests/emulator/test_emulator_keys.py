@@ -17,16 +17,6 @@ from .test_emulator_helpers import (
 )
 
 
-@pytest.fixture
-def key(emulator: Emulator, account: Account) -> str:
-    return emulator.add_key(account, name="app")
-
-
-@pytest.fixture
-def management_key(emulator: Emulator, account: Account) -> str:
-    return emulator.add_key(account, kind="management", name="admin")
-
-
 def test_created_key_is_shown_once_and_works(
     emulator: Emulator, management_key: str, clock: FakeClock
 ) -> None:

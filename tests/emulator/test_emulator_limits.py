@@ -17,16 +17,6 @@ from .test_emulator_helpers import (
 )
 
 
-@pytest.fixture
-def key(emulator: Emulator, account: Account) -> str:
-    return emulator.add_key(account, name="app")
-
-
-@pytest.fixture
-def management_key(emulator: Emulator, account: Account) -> str:
-    return emulator.add_key(account, kind="management", name="admin")
-
-
 def test_zero_balance_is_402_even_for_free_models(emulator: Emulator) -> None:
     key = emulator.add_key(emulator.add_account(credits=Decimal(0)))
 

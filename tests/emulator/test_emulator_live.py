@@ -57,7 +57,9 @@ def test_stream_chunks_arrive_as_they_are_produced(live: tuple[Emulator, str]) -
                 arrivals.append(time.monotonic() - started)
 
     assert len(arrivals) == 10
-    assert arrivals[0] < 0.5 < arrivals[-1]  # not buffered until the end
+    # Ten chunks 0.1 s apart: unbuffered, they spread over about 0.9 s however loaded the machine is;
+    # buffered until the end, they would arrive together.
+    assert arrivals[-1] - arrivals[0] >= 0.5
 
 
 def test_disconnect_over_a_socket_records_a_cancelled_generation(live: tuple[Emulator, str]) -> None:

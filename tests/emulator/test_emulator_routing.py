@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import httpx
-import pytest
 
 from apps.emulator import Emulator
 
 from .test_emulator_helpers import (
     chat_body,
-    client,
     example,
     expected_cost,
     json_decimal,
     key_usage,
 )
-
-
-@pytest.fixture
-def key(emulator: Emulator) -> str:
-    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
-
-
-@pytest.fixture
-def api(emulator: Emulator, key: str) -> httpx.Client:
-    return client(emulator, key)
 
 
 def test_fallback_serves_and_bills_the_next_model(emulator: Emulator, api: httpx.Client, key: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import httpx
 import openai
 import pytest
@@ -19,16 +17,6 @@ from .test_emulator_helpers import (
     sse_data,
     sse_events,
 )
-
-
-@pytest.fixture
-def key(emulator: Emulator) -> str:
-    return emulator.add_key(emulator.add_account(credits=Decimal(100)), name="app")
-
-
-@pytest.fixture
-def api(emulator: Emulator, key: str) -> httpx.Client:
-    return client(emulator, key)
 
 
 def test_stream_ends_with_finish_chunk_one_usage_chunk_and_done(

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 
 from apps.integrations.account import (
     CreditsInfo,
@@ -21,16 +20,9 @@ from apps.integrations.account import (
 )
 from apps.integrations.models import CreditSnapshot, CreditSource
 from apps.integrations.services import ai_settings_update
+from tests.integrations.conftest import START
 
 pytestmark = pytest.mark.django_db
-
-START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

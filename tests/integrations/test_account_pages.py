@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,20 +18,6 @@ pytestmark = pytest.mark.django_db
 
 ACCOUNT = "/dashboard/integrations/ai/account/"
 MODELS = "/dashboard/integrations/ai/models/"
-START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user_a)
-    return client
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def _text(response: Any) -> str:

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from apps.core.models import AuditEvent
-from apps.integrations.models import AISettings, CreditSnapshot, CreditSource
+from apps.integrations.models import AISettings
 from apps.integrations.selectors import openrouter_api_key_get, openrouter_management_key_get
 from apps.integrations.services import ai_settings_update
-from tests.factories import UserFactory
+from tests.factories import CreditSnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +22,6 @@ KEY_A = "sk-or-v1-" + "a1" * 32
 KEY_B = "sk-or-v1-" + "b2" * 32
 MGMT = "sk-or-v1-" + "c3" * 32
 CHANGELIST = "/admin/integrations/aisettings/"
-
-
-@pytest.fixture
-def staff(db: Any) -> Any:
-    return UserFactory(username="staff", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(staff: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture
@@ -72,8 +60,8 @@ def test_ordinary_users_cannot_reach_the_admin(user_a: Any, row: AISettings) -> 
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_the_list_shows_last_4_and_state_never_the_key(admin_client: Client, row: AISettings) -> None:
-    response = admin_client.get(CHANGELIST)
+def test_the_list_shows_last_4_and_state_never_the_key(staff_page: Client, row: AISettings) -> None:
+    response = staff_page.get(CHANGELIST)
     assert response.status_code == 200
     text = response.content.decode()
     assert "…a1a1" in text
@@ -83,8 +71,8 @@ def test_the_list_shows_last_4_and_state_never_the_key(admin_client: Client, row
     assert "gAAAA" not in text  # no ciphertext either
 
 
-def test_the_change_page_has_write_only_key_fields(admin_client: Client, row: AISettings) -> None:
-    response = admin_client.get(f"{CHANGELIST}{row.pk}/change/")
+def test_the_change_page_has_write_only_key_fields(staff_page: Client, row: AISettings) -> None:
+    response = staff_page.get(f"{CHANGELIST}{row.pk}/change/")
     assert response.status_code == 200
     text = response.content.decode()
     assert KEY_A not in text
@@ -103,9 +91,9 @@ def test_the_change_page_has_write_only_key_fields(admin_client: Client, row: AI
 
 
 def test_saving_without_a_key_keeps_the_stored_keys(
-    admin_client: Client, staff: Any, user_a: Any, row: AISettings
+    staff_page: Client, staff: Any, user_a: Any, row: AISettings
 ) -> None:
-    response = admin_client.post(
+    response = staff_page.post(
         f"{CHANGELIST}{row.pk}/change/",
         _change_form(row, default_model="openai/gpt-4o-mini", use_system_fallback="on"),
     )
@@ -123,9 +111,9 @@ def test_saving_without_a_key_keeps_the_stored_keys(
 
 
 def test_staff_can_replace_a_key_and_it_is_audited(
-    admin_client: Client, staff: Any, user_a: Any, row: AISettings
+    staff_page: Client, staff: Any, user_a: Any, row: AISettings
 ) -> None:
-    response = admin_client.post(f"{CHANGELIST}{row.pk}/change/", _change_form(row, new_api_key=KEY_B))
+    response = staff_page.post(f"{CHANGELIST}{row.pk}/change/", _change_form(row, new_api_key=KEY_B))
     assert response.status_code == 302
     assert openrouter_api_key_get(user=user_a) == KEY_B
     event = AuditEvent.objects.filter(actor=staff).get()
@@ -137,18 +125,18 @@ def test_staff_can_replace_a_key_and_it_is_audited(
 
 
 def test_staff_can_clear_a_key_and_it_is_audited(
-    admin_client: Client, staff: Any, user_a: Any, row: AISettings
+    staff_page: Client, staff: Any, user_a: Any, row: AISettings
 ) -> None:
-    admin_client.post(f"{CHANGELIST}{row.pk}/change/", _change_form(row, clear_management_key="on"))
+    staff_page.post(f"{CHANGELIST}{row.pk}/change/", _change_form(row, clear_management_key="on"))
     assert AISettings.objects.get(pk=row.pk).management_key_last4 == ""
     assert openrouter_api_key_get(user=user_a) == KEY_A
     event = AuditEvent.objects.filter(actor=staff).get()
     assert (event.action, event.detail) == ("key_removed", {"slot": "management", "last4": "c3c3"})
 
 
-def test_a_bad_key_in_admin_is_refused_and_not_echoed(admin_client: Client, row: AISettings) -> None:
+def test_a_bad_key_in_admin_is_refused_and_not_echoed(staff_page: Client, row: AISettings) -> None:
     bad = "sk-or-v1-" + "d4" * 10 + " " + "d4" * 10
-    response = admin_client.post(f"{CHANGELIST}{row.pk}/change/", _change_form(row, new_api_key=bad))
+    response = staff_page.post(f"{CHANGELIST}{row.pk}/change/", _change_form(row, new_api_key=bad))
     assert response.status_code == 200
     text = response.content.decode()
     assert "spaces, line breaks or invisible characters" in text
@@ -157,8 +145,8 @@ def test_a_bad_key_in_admin_is_refused_and_not_echoed(admin_client: Client, row:
     assert AuditEvent.objects.filter(actor__username="staff").count() == 0
 
 
-def test_staff_can_create_settings_for_a_user(admin_client: Client, staff: Any, user_b: Any) -> None:
-    response = admin_client.post(
+def test_staff_can_create_settings_for_a_user(staff_page: Client, staff: Any, user_b: Any) -> None:
+    response = staff_page.post(
         f"{CHANGELIST}add/",
         {
             **_change_form(AISettings(), new_api_key=KEY_B),
@@ -171,24 +159,20 @@ def test_staff_can_create_settings_for_a_user(admin_client: Client, staff: Any, 
     assert AuditEvent.objects.get(actor=staff).action == "key_created"
 
 
-def test_settings_rows_cannot_be_deleted_in_admin(admin_client: Client, row: AISettings) -> None:
-    assert admin_client.get(f"{CHANGELIST}{row.pk}/delete/").status_code == 403
+def test_settings_rows_cannot_be_deleted_in_admin(staff_page: Client, row: AISettings) -> None:
+    assert staff_page.get(f"{CHANGELIST}{row.pk}/delete/").status_code == 403
 
 
-def test_credit_snapshots_are_read_only_in_admin(admin_client: Client) -> None:
-    assert admin_client.get("/admin/integrations/creditsnapshot/").status_code == 200
-    assert admin_client.get("/admin/integrations/creditsnapshot/add/").status_code == 403
+def test_credit_snapshots_are_read_only_in_admin(staff_page: Client) -> None:
+    assert staff_page.get("/admin/integrations/creditsnapshot/").status_code == 200
+    assert staff_page.get("/admin/integrations/creditsnapshot/add/").status_code == 403
 
 
-def test_credit_snapshot_admin_shows_money_in_the_short_shared_form(
-    admin_client: Client, user_a: Any
-) -> None:
+def test_credit_snapshot_admin_shows_money_in_the_short_shared_form(staff_page: Client, user_a: Any) -> None:
     taken = dt.datetime(2026, 11, 2, 10, 15, tzinfo=dt.UTC)
-    snap = CreditSnapshot.objects.create(
+    snap = CreditSnapshotFactory(
         user=user_a,
         taken_at=taken,
-        minute=taken,
-        source=CreditSource.ACCOUNT,
         total_credits=Decimal("4033.5"),
         total_usage=Decimal("0.000031"),
         remaining=Decimal("4033.499969"),
@@ -197,7 +181,7 @@ def test_credit_snapshot_admin_shows_money_in_the_short_shared_form(
         "/admin/integrations/creditsnapshot/",
         f"/admin/integrations/creditsnapshot/{snap.pk}/change/",
     ):
-        response = admin_client.get(url)
+        response = staff_page.get(url)
         assert response.status_code == 200
         html = response.content.decode()
         assert "$4,033.50" in html

@@ -24,13 +24,6 @@ REMOVE_MANAGEMENT = "/dashboard/integrations/ai/keys/management/remove/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user_a)
-    return client
-
-
 def _text(response: Any) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 

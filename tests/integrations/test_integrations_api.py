@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -17,12 +16,11 @@ from apps.emulator.state import UsageEvent
 from apps.integrations.models import AISettings
 from apps.integrations.selectors import openrouter_api_key_get
 from apps.integrations.services import ai_settings_update
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, APITokenFactory
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/integrations/openrouter/"
-START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=dt.UTC)
 ENDPOINTS = [
     ("get", BASE),
     ("put", BASE),
@@ -48,12 +46,6 @@ NO_KEY = {
     "status_message": "",
     "verified_at": None,
 }
-
-
-@pytest.fixture
-def clock() -> Any:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -98,9 +90,8 @@ def test_session_writes_need_the_csrf_token(user_a: Any, inference_key: str, met
 
 
 def test_token_clients_need_no_csrf_token(user_a: Any, inference_key: str, clock: Any) -> None:
-    from apps.accounts.services import api_token_create
 
-    token = api_token_create(user=user_a, name="partner").plaintext
+    token = APITokenFactory(user=user_a, name="partner").plaintext
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.put(BASE, {"api_key": inference_key}, format="json").status_code == 200

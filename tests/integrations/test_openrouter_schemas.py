@@ -207,7 +207,7 @@ def test_cost_for_matches_the_simple_chat_example(catalogue: ModelList) -> None:
     assert mini is not None
     assert mini.cost_for(23, 9) == Decimal("0.00000885")
     assert mini.cost_for(14, 7) == Decimal("0.0000063")  # the streamed example
-    assert mini.cost_for(9, 10) == Decimal("0.00000735")  # API.md §6 live bill
+    assert mini.cost_for(9, 10) == Decimal("0.00000735")  # a live bill: 9 x 1.5e-7 + 10 x 6e-7
 
 
 def test_cost_for_matches_the_cache_read_and_write_example(catalogue: ModelList) -> None:

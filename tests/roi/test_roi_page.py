@@ -11,13 +11,6 @@ from tests.factories import BookingFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def page_a(user_a: Any) -> Client:
-    client = Client()
-    client.force_login(user_a)
-    return client
-
-
 def test_adding_a_booking_stores_it_for_me(page_a: Client, user_a: Any) -> None:
     response = page_a.post(
         "/dashboard/settings/",

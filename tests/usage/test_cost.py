@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from apps.core.models import FxRate
 from apps.integrations.openrouter import Generation, Usage
 from apps.usage.cost import (
     UNPRICED,
@@ -23,6 +22,7 @@ from apps.usage.cost import (
     system_cost_usd,
 )
 from apps.usage.models import CostSource
+from tests.factories import FxRateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,8 +122,8 @@ def test_settled_sources() -> None:
 
 
 def test_sek_is_usd_at_the_rate_of_the_calls_utc_day() -> None:
-    FxRate.objects.create(valid_from=dt.date(2026, 11, 1), usd_sek=Decimal("11.250000"))
-    FxRate.objects.create(valid_from=dt.date(2026, 11, 2), usd_sek=Decimal("12.000000"))
+    FxRateFactory(valid_from=dt.date(2026, 11, 1), usd_sek=Decimal("11.250000"))
+    FxRateFactory(valid_from=dt.date(2026, 11, 2), usd_sek=Decimal("12.000000"))
     # 23:30 on 1 November in Stockholm is 22:30 UTC: still 1 November's rate.
     late = dt.datetime(2026, 11, 1, 22, 30, tzinfo=dt.UTC)
     assert cost_sek(Decimal("0.000031"), created_at=late) == (Decimal("0.00034875"), Decimal("11.250000"))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from decimal import Decimal
 from typing import Any
@@ -9,58 +8,41 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.usage.models import AIUsageLog
+from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(admin_user: Any) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
+# $0.00000885 at 10.5 SEK/USD: 0.0000929250 SEK, the long forms the admin must not print.
+COST_USD = Decimal("0.00000885")
 
 
-def _row(user: Any, generation_id: str) -> AIUsageLog:
-    return AIUsageLog.objects.create(
-        user=user,
-        provider="openrouter",
-        model="openai/gpt-4o-mini",
-        use_case="chat",
-        status="success",
-        prompt_tokens=23,
-        completion_tokens=9,
-        total_tokens=32,
-        cost_usd=Decimal("0.00000885"),
-        cost_sek=Decimal("0.0000929250"),
-        fx_rate=Decimal("10.5"),
-        cost_source="provider_reported",
-        generation_id=generation_id,
-        created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC),
-    )
-
-
-def test_ledger_admin_is_read_only_with_filters_and_search(staff: Client, user_a: Any, user_b: Any) -> None:
-    a = _row(user_a, "gen-1-aaaaaaaaaaaaaaaaaaaa")
-    _row(user_b, "gen-2-bbbbbbbbbbbbbbbbbbbb")
-    listing = staff.get("/admin/usage/aiusagelog/")
+def test_ledger_admin_is_read_only_with_filters_and_search(
+    staff_page: Client, user_a: Any, user_b: Any
+) -> None:
+    a = AIUsageLogFactory(user=user_a, generation_id="gen-1-aaaaaaaaaaaaaaaaaaaa", cost_usd=COST_USD)
+    AIUsageLogFactory(user=user_b, generation_id="gen-2-bbbbbbbbbbbbbbbbbbbb", cost_usd=COST_USD)
+    listing = staff_page.get("/admin/usage/aiusagelog/")
     assert listing.status_code == 200
     html = listing.content.decode()
     for name in ("provider", "status", "source", "cost_source", "use_case", "user"):
         assert f"{name}" in html
-    found = staff.get("/admin/usage/aiusagelog/", {"q": "gen-1-aaaaaaaaaaaaaaaaaaaa"}).content.decode()
+    found = staff_page.get("/admin/usage/aiusagelog/", {"q": "gen-1-aaaaaaaaaaaaaaaaaaaa"}).content.decode()
     assert "1 result" in found or "1 resultat" in found
-    assert staff.get("/admin/usage/aiusagelog/add/").status_code == 403
-    change = staff.post(f"/admin/usage/aiusagelog/{a.pk}/change/", {"cost_usd": "0"})
+    assert staff_page.get("/admin/usage/aiusagelog/add/").status_code == 403
+    change = staff_page.post(f"/admin/usage/aiusagelog/{a.pk}/change/", {"cost_usd": "0"})
     assert change.status_code == 403
-    assert staff.post(f"/admin/usage/aiusagelog/{a.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert staff_page.post(f"/admin/usage/aiusagelog/{a.pk}/delete/", {"post": "yes"}).status_code == 403
     a.refresh_from_db()
-    assert a.cost_usd == Decimal("0.00000885")
+    assert a.cost_usd == COST_USD
 
 
-def test_csv_export_has_every_selected_row_exactly(staff: Client, user_a: Any) -> None:
-    rows = [_row(user_a, f"gen-{n}-cccccccccccccccccccc") for n in range(3)]
-    response = staff.post(
+def test_csv_export_has_every_selected_row_exactly(staff_page: Client, user_a: Any) -> None:
+    rows = [
+        AIUsageLogFactory(user=user_a, generation_id=f"gen-{n}-cccccccccccccccccccc", cost_usd=COST_USD)
+        for n in range(3)
+    ]
+    response = staff_page.post(
         "/admin/usage/aiusagelog/",
         {
             "action": "export_csv",
@@ -83,10 +65,10 @@ def test_ordinary_users_cannot_reach_the_ledger_admin(user_a: Any) -> None:
     assert "/admin/login/" in response["Location"]
 
 
-def test_ledger_admin_shows_money_in_the_short_shared_form(staff: Client, user_a: Any) -> None:
-    row = _row(user_a, "gen-3-dddddddddddddddddddd")
-    listing = staff.get("/admin/usage/aiusagelog/", HTTP_ACCEPT_LANGUAGE="sv")
-    detail = staff.get(f"/admin/usage/aiusagelog/{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="sv")
+def test_ledger_admin_shows_money_in_the_short_shared_form(staff_page: Client, user_a: Any) -> None:
+    row = AIUsageLogFactory(user=user_a, generation_id="gen-3-dddddddddddddddddddd", cost_usd=COST_USD)
+    listing = staff_page.get("/admin/usage/aiusagelog/", HTTP_ACCEPT_LANGUAGE="sv")
+    detail = staff_page.get(f"/admin/usage/aiusagelog/{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="sv")
     for response in (listing, detail):
         assert response.status_code == 200
         html = response.content.decode()
@@ -96,7 +78,7 @@ def test_ledger_admin_shows_money_in_the_short_shared_form(staff: Client, user_a
         assert "0,0000929250" not in html
         assert "0.000008850000" not in html
         assert "0,000008850000" not in html
-    english = staff.get(
+    english = staff_page.get(
         f"/admin/usage/aiusagelog/{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "$0.0000089" in english

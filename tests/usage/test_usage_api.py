@@ -9,34 +9,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from apps.usage.models import AIUsageLog
+from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _row(user: Any, when: str, cost: str | None = "0.001", **fields: Any) -> AIUsageLog:
-    values: dict[str, Any] = {
-        "user": user,
-        "provider": "openrouter",
-        "model": "openai/gpt-4o-mini",
-        "use_case": "chat",
-        "status": "success",
-        "prompt_tokens": 10,
-        "completion_tokens": 5,
-        "total_tokens": 15,
-        "cost_usd": Decimal(cost) if cost is not None else None,
-        "cost_sek": Decimal(cost) * Decimal("10.5") if cost is not None else None,
-        "cost_source": "provider_reported" if cost is not None else "unpriced",
-        "created_at": dt.datetime.fromisoformat(when),
-    }
-    values.update(fields)
-    return AIUsageLog.objects.create(**values)
-
-
 def test_logs_list_only_my_rows_with_filters(api_a: Any, user_a: Any, user_b: Any) -> None:
-    mine = _row(user_a, "2026-11-02T10:00:00+00:00", use_case="lead_enrichment")
-    _row(user_a, "2026-11-03T10:00:00+00:00")
-    _row(user_b, "2026-11-02T10:00:00+00:00", use_case="lead_enrichment")
+    mine = AIUsageLogFactory(
+        user=user_a, created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC), use_case="lead_enrichment"
+    )
+    AIUsageLogFactory(user=user_a, created_at=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC))
+    AIUsageLogFactory(
+        user=user_b, created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC), use_case="lead_enrichment"
+    )
     response = api_a.get("/api/usage/logs/", {"use_case": "lead_enrichment", "user": user_b.pk})
     assert response.status_code == 200
     body = response.json()
@@ -47,18 +32,20 @@ def test_logs_list_only_my_rows_with_filters(api_a: Any, user_a: Any, user_b: An
 
 
 def test_days_are_utc_days(api_a: Any, user_a: Any) -> None:
-    _row(user_a, "2026-11-02T23:30:00+00:00")  # 00:30 on the 3rd in Stockholm, still the 2nd in UTC
+    AIUsageLogFactory(
+        user=user_a, created_at=dt.datetime(2026, 11, 2, 23, 30, tzinfo=dt.UTC)
+    )  # 00:30 on the 3rd in Stockholm, still the 2nd in UTC
     assert api_a.get("/api/usage/logs/", {"start": "2026-11-02", "end": "2026-11-02"}).json()["count"] == 1
     assert api_a.get("/api/usage/logs/", {"start": "2026-11-03", "end": "2026-11-03"}).json()["count"] == 0
 
 
 def test_another_users_log_is_404(api_a: Any, user_b: Any) -> None:
-    theirs = _row(user_b, "2026-11-02T10:00:00+00:00")
+    theirs = AIUsageLogFactory(user=user_b, created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC))
     assert api_a.get(f"/api/usage/logs/{theirs.pk}/").status_code == 404
 
 
 def test_the_ledger_cannot_be_written_through_the_api(api_a: Any, user_a: Any) -> None:
-    row = _row(user_a, "2026-11-02T10:00:00+00:00")
+    row = AIUsageLogFactory(user=user_a, created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC))
     assert api_a.post("/api/usage/logs/", {"cost_usd": "0"}, format="json").status_code == 405
     assert api_a.patch(f"/api/usage/logs/{row.pk}/", {"cost_usd": "0"}, format="json").status_code == 405
     assert api_a.delete(f"/api/usage/logs/{row.pk}/").status_code == 405
@@ -74,27 +61,33 @@ def test_invalid_filters_are_400(api_a: Any) -> None:
 
 def test_list_query_count_is_pinned(api_a: Any, user_a: Any) -> None:
     for day in range(1, 4):
-        _row(user_a, f"2026-11-0{day}T10:00:00+00:00")
+        AIUsageLogFactory(user=user_a, created_at=dt.datetime(2026, 11, day, 10, tzinfo=dt.UTC))
     with CaptureQueriesContext(connection) as few:
         api_a.get("/api/usage/logs/")
     for day in range(4, 10):
-        _row(user_a, f"2026-11-0{day}T10:00:00+00:00")
+        AIUsageLogFactory(user=user_a, created_at=dt.datetime(2026, 11, day, 10, tzinfo=dt.UTC))
     with CaptureQueriesContext(connection) as many:
         api_a.get("/api/usage/logs/")
     assert len(few) == len(many) == 2
 
 
 def test_summary_totals_are_exact_and_mine_alone(api_a: Any, user_a: Any, user_b: Any) -> None:
-    _row(user_a, "2026-11-02T10:00:00+00:00", cost="0.000000885")
-    _row(
-        user_a,
-        "2026-11-02T11:00:00+00:00",
-        cost="0.0041115",
+    AIUsageLogFactory(
+        user=user_a, created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC), cost_usd=Decimal("0.000000885")
+    )
+    AIUsageLogFactory(
+        user=user_a,
+        created_at=dt.datetime(2026, 11, 2, 11, tzinfo=dt.UTC),
+        cost_usd=Decimal("0.0041115"),
         model="mistral/large",
         use_case="lead_enrichment",
     )
-    _row(user_a, "2026-11-03T11:00:00+00:00", cost=None, status="error")
-    _row(user_b, "2026-11-02T10:00:00+00:00", cost="99")
+    AIUsageLogFactory(
+        user=user_a, created_at=dt.datetime(2026, 11, 3, 11, tzinfo=dt.UTC), cost_usd=None, status="error"
+    )
+    AIUsageLogFactory(
+        user=user_b, created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC), cost_usd=Decimal("99")
+    )
     body = api_a.get("/api/usage/summary/", {"start": "2026-11-01", "end": "2026-11-30"}).json()
     assert body["totals"]["calls"] == 3
     assert body["totals"]["successful"] == 2

@@ -42,7 +42,8 @@ class Pricing(OpenRouterModel):
         cached_tokens: int = 0,
         cache_write_tokens: int = 0,
     ) -> Decimal:
-        """USD for one request, as API.md §10 defines it (reasoning is inside completion tokens).
+        """USD for one request, as OpenRouter bills it from per-token prices (reasoning tokens are
+        inside completion tokens and billed at the completion price).
 
         ``uncached = prompt - cached - cache_write``; ``cost = uncached*prompt + cached*cache_read
         + cache_write*cache_write_price + completion*completion + request``.

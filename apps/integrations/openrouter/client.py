@@ -136,7 +136,10 @@ class OpenRouterClient:
     # ------------------------------------------------------------------ account
 
     def credits(self) -> Credits:
-        """Total credits bought and used. Documented as management-key only (see API.md §4)."""
+        """Total credits bought and used (USD; the balance is their difference and can be negative).
+
+        Documented as management-key only: an inference key gets a 403 or, on some accounts, zeros.
+        """
         # Reference: https://openrouter.ai/docs/api-reference/limits (GET /credits in openapi.yaml)
         return self._model(Credits, self._data("GET", "/credits"))
 

@@ -3,7 +3,8 @@
 Account, key, activity and generation bodies live in :mod:`.account`, the model catalogue in
 :mod:`.catalog`; both are re-exported here so callers import every schema from one place.
 
-Every model ignores unknown fields and accepts the older shapes API.md documents. Money is
+Every model ignores unknown fields and accepts OpenRouter's older shapes too (e.g. ``/models``
+without ``total_count``/``links``, pricing keys that are absent when zero). Money is
 ``Decimal`` (decode bodies with :func:`load_json`), tokens are ``int``. A usage ``cost`` that is
 absent (or negative, which is not a real charge) is ``None``: never a silent zero.
 """
