@@ -77,3 +77,13 @@ def billed(emulator: Any) -> Callable[..., None]:
         )
 
     return _billed
+
+
+def settings_change(user: Any, **fields: Any) -> None:
+    """Change a tenant's stored AI settings the way a save on the AI tab does (keys encrypted)."""
+    from apps.integrations.models import AISettings
+
+    row = AISettings.objects.get(user=user)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()

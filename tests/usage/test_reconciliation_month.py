@@ -21,6 +21,7 @@ from apps.ai_gateway.services import complete
 from apps.integrations.clients import openrouter_client
 from apps.usage.models import AIUsageLog, SyncTrigger, UsageStatus
 from apps.usage.sync import sync_run_execute, sync_run_request
+from tests.usage.conftest import settings_change
 
 pytestmark = pytest.mark.django_db
 
@@ -117,13 +118,7 @@ def test_after_a_sync_the_ledger_equals_openrouters_bill_per_day_and_model(
     with time_machine.travel(dt.datetime(2026, 10, 30, 9, tzinfo=dt.UTC), tick=False):
         tenant(user_a)
         tenant(user_b)
-    configure(
-        user_a,
-        user_a.or_api_key,
-        openrouter_management_key=user_a.or_management_key,
-        management_key_last4=user_a.or_management_key[-4:],
-        use_system_fallback=True,
-    )
+    settings_change(user_a, use_system_fallback=True)
     for n in range(DAYS):
         day = FIRST_DAY + dt.timedelta(days=n)
         # Callbacks are captured, not run: settling the month is the sync's job here.

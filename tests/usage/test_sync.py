@@ -30,7 +30,7 @@ from apps.usage.sync import (
     sync_run_execute,
     sync_run_request,
 )
-from tests.usage.conftest import YESTERDAY
+from tests.usage.conftest import YESTERDAY, settings_change
 
 pytestmark = pytest.mark.django_db
 
@@ -359,9 +359,7 @@ def test_a_wrong_type_management_key_needs_attention_without_retries(
 ) -> None:
     tenant(user_a)
     # An inference key stored as the management key: OpenRouter answers 403.
-    configure(
-        user_a, user_a.or_api_key, openrouter_management_key=user_a.or_api_key, management_key_last4="abcd"
-    )
+    settings_change(user_a, openrouter_management_key=user_a.or_api_key, management_key_last4="abcd")
     run = _sync(user_a, D1, D1)
     assert (run.state, run.error_code) == ("needs_attention", "management_key_required")
     assert "management key" in run.error
@@ -453,13 +451,7 @@ def test_whole_account_setting_reads_every_key(
     billed(user_a, D1, "openai/gpt-4o-mini", "0.04", key=other_key)
     _sync(user_a, D1, D1)
     assert AIUsageLog.objects.get().cost_usd == Decimal("0.01")
-    configure(
-        user_a,
-        user_a.or_api_key,
-        openrouter_management_key=user_a.or_management_key,
-        management_key_last4=user_a.or_management_key[-4:],
-        activity_whole_account=True,
-    )
+    settings_change(user_a, activity_whole_account=True)
     _sync(user_a, D1, D1)
     assert AIUsageLog.objects.get().cost_usd == Decimal("0.05")
     assert "api_key_hash" not in [r for r in emulator.requests if r.path == "/activity"][-1].query
