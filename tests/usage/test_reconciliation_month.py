@@ -20,8 +20,10 @@ from apps.ai_gateway.errors import GatewayError
 from apps.ai_gateway.services import complete
 from apps.integrations.clients import openrouter_client
 from apps.usage.models import AIUsageLog, SyncTrigger, UsageStatus
+from apps.usage.rollups import rollups_rebuild
 from apps.usage.sync import sync_run_execute, sync_run_request
 from tests.usage.conftest import settings_change
+from tests.usage.test_rollups import _snapshot as _rollup_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +165,10 @@ def test_after_a_sync_the_ledger_equals_openrouters_bill_per_day_and_model(
     } <= sources, sources
     costs = AIUsageLog.objects.filter(user=user_a, provider="openrouter").values_list("cost_usd", flat=True)
     assert sum(costs, Decimal(0)) == sum(_openrouter_billing(user_a.or_account).values(), Decimal(0))
+    # The daily rollups moved with every settlement and adjustment: a rebuild finds them equal.
+    kept = _rollup_snapshot()
+    rollups_rebuild()
+    assert _rollup_snapshot() == kept
     # The fallback's calls stay on the system provider with their own cost.
     assert AIUsageLog.objects.filter(user=user_a, provider="system", is_fallback=True).count() == 5
     assert list(AIUsageLog.objects.filter(user=user_b).values_list("id", "cost_usd", "cost_source")) == b_rows
