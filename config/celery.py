@@ -25,6 +25,16 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*/5"),
         "kwargs": {},
     },
+    "usage-settle-unpriced": {
+        "task": "apps.usage.tasks.settle_unpriced",
+        "schedule": crontab(minute="7,37"),
+        "kwargs": {},
+    },
+    "usage-sync-activity-nightly": {
+        "task": "apps.usage.tasks.sync_activity_nightly",
+        "schedule": crontab(hour=3, minute=0),
+        "kwargs": {},
+    },
     "core-clear-expired-sessions": {
         "task": "apps.core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=30),

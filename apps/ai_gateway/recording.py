@@ -8,7 +8,7 @@ from django.db import transaction
 
 from apps.core.after_response import after_response
 from apps.integrations.openrouter import Usage
-from apps.usage.cost import cost_at_call, cost_is_settled
+from apps.usage.cost import cost_at_call, cost_is_settled, cost_of_failure
 from apps.usage.models import AIUsageLog, UsageStatus
 from apps.usage.services import TokenCounts, usage_finish
 
@@ -80,15 +80,25 @@ def record_success(
     return log
 
 
-def record_failure(log: AIUsageLog, failure: Failed, started: float) -> errors.GatewayError:
+def record_failure(
+    log: AIUsageLog, failure: Failed, started: float, *, generation_id: str | None = None
+) -> errors.GatewayError:
+    """Record a failed call. A billed failure keeps the generation id OpenRouter gave before it
+    failed (a truncated body's header, a stream's first chunk), so ``/generation`` settles it."""
     error = failure.error
     usage = error.usage
-    cost = cost_at_call(provider=failure.route.provider, model=failure.route.model, usage=usage)
+    cost = cost_of_failure(
+        provider=failure.route.provider,
+        model=failure.route.model,
+        usage=usage,
+        may_be_billed=error.may_be_billed,
+    )
     usage_finish(
         log=log,
         status=errors.ledger_status_for(error),
         tokens=tokens_of(usage),
         cost=cost,
+        generation_id=generation_id or error.generation_id,
         model=failure.route.model,
         provider=failure.route.provider,
         is_fallback=failure.is_fallback,
@@ -97,4 +107,6 @@ def record_failure(log: AIUsageLog, failure: Failed, started: float) -> errors.G
         error_code=error.code.value,
         error_message=str(error.user_message),
     )
+    if log.generation_id and not cost_is_settled(usd=cost.usd, source=cost.source):
+        _settle_later(log)
     return errors.gateway_error_from(error, log_id=log.pk)

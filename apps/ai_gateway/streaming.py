@@ -73,7 +73,9 @@ class GatewayStream:
         except OpenRouterError as exc:
             failure = Failed(exc, self.route, self.attempts, self.is_fallback)
             self._finished = True
-            raise record_failure(self.log, failure, self._started) from None
+            raise record_failure(
+                self.log, failure, self._started, generation_id=self._upstream.generation_id
+            ) from None
         finally:
             self._upstream.close()
             self._client.close()

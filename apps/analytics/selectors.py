@@ -17,17 +17,10 @@ from apps.core.periods import Period
 from apps.core.templatetags.money import sek
 from apps.integrations.models import CreditSnapshot, Provider, UseCase
 from apps.integrations.selectors import credit_snapshots_list
+from apps.roi.selectors import roi_fixed_costs
 from apps.usage.models import CostSource
 from apps.usage.selectors import Totals, UsageSummary, usage_last_call_at, usage_pending_count, usage_summary
-
-try:  # The ROI app's fixed costs; absent until ROI settings exist.
-    from apps.roi.selectors import roi_fixed_costs
-except ImportError:  # pragma: no cover - depends on which apps are installed
-    roi_fixed_costs = None  # type: ignore[assignment]
-try:  # The activity sync's last run and reconciliation; absent until the sync exists.
-    from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
-except ImportError:  # pragma: no cover - depends on which apps are installed
-    reconciliation_gaps = sync_last_run = None
+from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
 
 REALTIME_WINDOW = dt.timedelta(minutes=1)
 BURN_DAYS = 7
@@ -179,10 +172,8 @@ _FIXED = ("telephony", "sms", "email", "support", "integration")
 
 
 def _fixed_costs(user: Any, period: Period) -> dict[str, Decimal]:
-    if roi_fixed_costs is None:
-        return {}
     costs = roi_fixed_costs(user=user, period=period)
-    return {key: Decimal(getattr(costs, key, 0) or 0) for key in _FIXED}
+    return {key: getattr(costs, key) for key in _FIXED}
 
 
 def cost_distribution(*, user: Any, summary: UsageSummary) -> Distribution:
@@ -244,8 +235,6 @@ class SyncStatus:
 
 def sync_status_get(*, user: Any, period: Period) -> SyncStatus:
     """The last sync run and the spend OpenRouter billed that the gateway did not record in ``period``."""
-    if sync_last_run is None or reconciliation_gaps is None:
-        return SyncStatus(available=False)
     gaps = reconciliation_gaps(user=user, period=period)
     return SyncStatus(
         available=True,
@@ -257,4 +246,4 @@ def sync_status_get(*, user: Any, period: Period) -> SyncStatus:
 
 def last_sync_get(*, user: Any) -> Any:
     """The tenant's latest activity sync run, or ``None`` (also before the sync exists)."""
-    return sync_last_run(user=user) if sync_last_run is not None else None
+    return sync_last_run(user=user)

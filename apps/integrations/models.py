@@ -97,6 +97,15 @@ class AISettings(UserOwnedModel):
         help_text=_("When OpenRouter is rate limited or down (never for a bad key or missing credits)."),
     )
     default_model = models.CharField(_("default model"), max_length=200, blank=True)
+    # The activity sync reads the spend of the configured API key alone by default; with this on
+    # it reads the whole OpenRouter account (every key), e.g. when other keys' spend belongs here.
+    activity_whole_account = models.BooleanField(
+        _("sync the whole OpenRouter account"),
+        default=False,
+        help_text=_(
+            "Include spend from every key of the account in the activity history, not only this key."
+        ),
+    )
     model_chat = models.CharField(_("chat model"), max_length=200, blank=True)
     model_lead_enrichment = models.CharField(_("lead enrichment model"), max_length=200, blank=True)
     model_review_analysis = models.CharField(_("review analysis model"), max_length=200, blank=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import money_column
 
-from .models import PUBLIC_FIELDS, AIUsageLog
+from .models import PUBLIC_FIELDS, ActivityRecord, AIUsageLog, Reconciliation, SyncRun, SyncTrigger
+from .sync import sync_range_clamp, sync_run_request
 
 CSV_FIELDS = ["user_id", *PUBLIC_FIELDS]
 # Shown in the shared money format; the CSV export keeps every stored decimal.
@@ -100,3 +101,101 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
 
     # Viewing (and exporting) every tenant's ledger needs the "view AI usage log" permission:
     # ModelAdmin's own has_view_permission reads it from Django's permissions, never from is_staff.
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Written by the sync alone: staff read, filter and search, never edit."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.action(description=_("Start a sync of the last 30 days for these users"), permissions=["sync"])
+def start_sync(modeladmin: Any, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
+    start, end = sync_range_clamp()
+    # cross-tenant: staff act on the users of the selected runs.
+    users = {run.user for run in queryset.select_related("user")}
+    joined = 0
+    for user in users:
+        _run, created = sync_run_request(user=user, start=start, end=end, trigger=SyncTrigger.ADMIN)
+        joined += not created
+    modeladmin.message_user(
+        request,
+        _("Sync queued for %(count)d user(s) (%(joined)d already running).")
+        % {"count": len(users), "joined": joined},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "user",
+        "trigger",
+        "state",
+        "start",
+        "end",
+        "days_done",
+        "days_total",
+        "records",
+        "adjustments",
+        "settled",
+        "error_code",
+        "finished_at",
+    )
+    list_filter = ("state", "trigger", "created_at", ("user", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("user",)
+    search_fields = ("user__username", "error_code")
+    date_hierarchy = "created_at"
+    actions = [start_sync]
+
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("usage.add_syncrun"))
+
+
+@admin.register(ActivityRecord)
+class ActivityRecordAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "date",
+        "user",
+        "model",
+        "model_permaslug",
+        "provider_name",
+        "requests",
+        "usage",
+        "updated_at",
+    )
+    list_filter = ("date", ("user", admin.RelatedOnlyFieldListFilter), "provider_name", "model")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "model", "model_permaslug", "endpoint_id")
+    date_hierarchy = "date"
+    show_full_result_count = False
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "date",
+        "user",
+        "model",
+        "billed_usd",
+        "gateway_usd",
+        "adjustment_usd",
+        "discrepancy_usd",
+        "billed_requests",
+        "gateway_calls",
+    )
+    list_filter = ("date", ("user", admin.RelatedOnlyFieldListFilter), "model")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "model")
+    date_hierarchy = "date"

@@ -10,6 +10,10 @@ Provenance, best first:
 5. ``unpriced``: nothing to go on (no usage, or a model without a price). The cost is NULL,
    never a silent zero.
 
+Two figures come from elsewhere and are final: ``not_billed``, a failure OpenRouter cannot have
+billed (refused before any work: a known zero, unlike ``unpriced``), and ``activity``, a row
+settled by the reconciliation with OpenRouter's daily activity (:mod:`apps.usage.reconciliation`).
+
 A better figure may replace a worse one, never the reverse. USD is canonical; SEK is USD times
 the USD→SEK rate of the call's UTC day, and the rate used is stored on the row beside it.
 """
@@ -38,14 +42,22 @@ COST_RANK: Mapping[CostSource, int] = MappingProxyType(
     {
         CostSource.UNPRICED: 0,
         CostSource.ESTIMATED: 1,
+        CostSource.ACTIVITY: 2,
         CostSource.COMPUTED: 2,
         CostSource.GENERATION_LOOKUP: 3,
         CostSource.PROVIDER_REPORTED: 4,
+        CostSource.NOT_BILLED: 4,
     }
 )
 # Figures that are final: settlement leaves a row carrying one of them alone.
 SETTLED_SOURCES: frozenset[CostSource] = frozenset(
-    {CostSource.PROVIDER_REPORTED, CostSource.GENERATION_LOOKUP, CostSource.COMPUTED}
+    {
+        CostSource.PROVIDER_REPORTED,
+        CostSource.GENERATION_LOOKUP,
+        CostSource.COMPUTED,
+        CostSource.NOT_BILLED,
+        CostSource.ACTIVITY,
+    }
 )
 
 
@@ -120,6 +132,15 @@ def cost_at_call(*, provider: str, model: str, usage: Usage | None) -> Cost:
         cached_tokens=usage.cached_tokens,
     )
     return Cost(estimate, CostSource.ESTIMATED)
+
+
+def cost_of_failure(*, provider: str, model: str, usage: Usage | None, may_be_billed: bool) -> Cost:
+    """The cost of a failed call: what it reported, else a known zero when OpenRouter cannot have
+    billed it (refused before any work), else unpriced until ``/generation`` or the activity
+    reconciliation settles it."""
+    if usage is None and not may_be_billed:
+        return Cost(Decimal(0), CostSource.NOT_BILLED)
+    return cost_at_call(provider=provider, model=model, usage=usage)
 
 
 def cost_from_generation(generation: Generation) -> Cost:

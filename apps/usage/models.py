@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import UserOwnedManager
+from apps.core.models import UserOwnedManager, UserOwnedModel
 from apps.integrations.models import Provider, UseCase
 
 
@@ -29,6 +29,11 @@ class CostSource(models.TextChoices):
     GENERATION_LOOKUP = "generation_lookup", _("Looked up afterwards")
     COMPUTED = "computed", _("Computed from prices")
     ESTIMATED = "estimated", _("Estimated (awaiting the provider's figure)")
+    # A failure OpenRouter did not bill: a known zero, unlike "unpriced" (unknown).
+    NOT_BILLED = "not_billed", _("Not billed")
+    # Settled from OpenRouter's daily activity: the exact unexplained spend of the day and model
+    # when this was the only candidate, else 0 with the spend in that day's adjustment row.
+    ACTIVITY = "activity", _("Settled from OpenRouter's activity")
     UNPRICED = "unpriced", _("Unpriced")
 
 
@@ -181,3 +186,135 @@ class DailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.model} {self.use_case} {self.calls}"
+
+
+class ActivityRecord(UserOwnedModel):
+    """One row of OpenRouter's ``/activity`` for a tenant, as reported (raw values).
+
+    The natural key is (user, date, model_permaslug, endpoint_id, provider_name) in OpenRouter's
+    raw values, never display names, so a renamed model overwrites its row instead of adding one.
+    A re-sync of a day replaces that day's rows; days that left OpenRouter's 30-day window stay.
+    """
+
+    date = models.DateField(_("UTC day"))
+    model = models.CharField(_("model"), max_length=200)
+    model_permaslug = models.CharField(max_length=200)
+    endpoint_id = models.CharField(max_length=200)
+    provider_name = models.CharField(max_length=200)
+    usage = models.DecimalField(_("usage (USD)"), max_digits=20, decimal_places=12)
+    byok_usage_inference = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+    requests = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    cached_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date", "model", "endpoint_id"]
+        verbose_name = _("OpenRouter activity record")
+        verbose_name_plural = _("OpenRouter activity records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "date", "model_permaslug", "endpoint_id", "provider_name"],
+                name="activity_record_natural_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.model_permaslug} {self.provider_name}"
+
+
+class SyncTrigger(models.TextChoices):
+    MANUAL = "manual", _("Manual (page)")
+    SCHEDULED = "scheduled", _("Scheduled (nightly)")
+    COMMAND = "command", _("Command")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+
+
+class SyncState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+
+
+ACTIVE_SYNC_STATES = (SyncState.QUEUED, SyncState.RUNNING)
+
+
+class SyncRun(UserOwnedModel):
+    """One sync of a tenant's OpenRouter activity over ``start``..``end`` (UTC days, inclusive).
+
+    At most one queued or running run per user (a database constraint): a second request joins
+    the active run instead of starting another, so two runs never interleave.
+    """
+
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    trigger = models.CharField(_("trigger"), max_length=12, choices=SyncTrigger.choices)
+    state = models.CharField(_("state"), max_length=16, choices=SyncState.choices, default=SyncState.QUEUED)
+    days_total = models.PositiveSmallIntegerField(default=0)
+    days_done = models.PositiveSmallIntegerField(default=0)
+    records = models.PositiveIntegerField(_("activity records"), default=0)
+    adjustments = models.PositiveIntegerField(_("adjustment rows"), default=0)
+    settled = models.PositiveIntegerField(_("settled calls"), default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("OpenRouter sync run")
+        verbose_name_plural = _("OpenRouter sync runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(state__in=["queued", "running"]),
+                name="sync_run_one_active_per_user",
+            ),
+            models.CheckConstraint(condition=Q(start__lte=models.F("end")), name="sync_run_range_ordered"),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="sync_run_user_created")]
+
+    def __str__(self) -> str:
+        return f"sync {self.start}..{self.end} {self.state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_SYNC_STATES
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.days_done / self.days_total) if self.days_total else 0
+
+
+class Reconciliation(UserOwnedModel):
+    """The outcome of comparing OpenRouter's bill with the ledger for one (user, UTC day, model).
+
+    ``billed_usd`` is OpenRouter's figure, ``gateway_usd`` what the gateway recorded,
+    ``adjustment_usd`` the ``activity_sync`` ledger row that covers the rest, and
+    ``discrepancy_usd`` how much more the gateway recorded than OpenRouter billed (never
+    written to the ledger as negative spend). Rewritten by every sync of that day.
+    """
+
+    date = models.DateField(_("UTC day"))
+    model = models.CharField(_("model"), max_length=200)
+    billed_usd = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+    billed_requests = models.PositiveIntegerField(default=0)
+    gateway_usd = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+    gateway_calls = models.PositiveIntegerField(default=0)
+    adjustment_usd = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+    discrepancy_usd = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+
+    class Meta:
+        ordering = ["-date", "model"]
+        verbose_name = _("reconciliation")
+        verbose_name_plural = _("reconciliations")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "date", "model"], name="reconciliation_per_day_model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.model}"

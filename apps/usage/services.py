@@ -10,18 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.core.after_response import after_response
+from apps.core.money import usd_sek_rate, usd_to_sek
+from apps.integrations.models import Provider, UseCase
 
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
-from .models import AIUsageLog, UsageSource, UsageStatus
-from .rollups import ledger_facts, rollup_apply, rollup_apply_many
+from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
+from .rollups import LedgerFacts, ledger_facts, rollup_apply, rollup_apply_many
 
 logger = logging.getLogger(__name__)
 
@@ -258,3 +262,114 @@ def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> Non
         )
         log.save(update_fields=["status", "error_code", "error_message"])
         rollup_apply(before=before, after=ledger_facts(log))
+
+
+# ------------------------------------------------------------------ activity reconciliation
+
+
+def usage_settle_unpriced(*, log_ids: list[int], cost_usd: Decimal, cost_source: CostSource) -> int:
+    """Give still-unpriced rows a known cost (``not_billed`` zero, or a figure from the activity).
+
+    Rows that gained a cost meanwhile are left alone, so this is idempotent. Returns rows changed.
+    """
+    changes: list[tuple[LedgerFacts | None, LedgerFacts | None]] = []
+    with transaction.atomic():
+        for log in AIUsageLog.objects.filter(pk__in=log_ids, cost_usd__isnull=True).select_for_update():
+            before = ledger_facts(log)
+            log.cost_usd, log.cost_source = cost_usd, cost_source
+            log.cost_sek, log.fx_rate = cost_sek(cost_usd, created_at=log.created_at, rate=log.fx_rate)
+            log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
+            changes.append((before, ledger_facts(log)))
+        rollup_apply_many(changes)
+    return len(changes)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """What OpenRouter billed for one (UTC day, model) that the gateway did not record."""
+
+    cost_usd: Decimal
+    tokens: TokenCounts
+
+
+def usage_adjustments_write(
+    *,
+    user: Any,
+    day: dt.date,
+    adjustments: dict[str, Adjustment],
+    existing_models: Collection[str] | None = None,
+) -> int:
+    """Write or update the one ``activity_sync`` row per (user, UTC day, model) in ``adjustments``.
+
+    Never negative; a zero figure updates an existing row to zero (its history stays) and creates
+    none. Rows of models absent from ``adjustments`` are left as they are. Call inside the day's
+    transaction. Idempotent: the same figures again change nothing. Returns the rows written.
+    ``existing_models``, when the caller has just read them in this transaction, names the models
+    that already have a row, so new rows need no look-up first.
+    """
+    wanted = (
+        list(adjustments) if existing_models is None else [m for m in adjustments if m in existing_models]
+    )
+    existing = (
+        {
+            row.model: row
+            for row in AIUsageLog.objects.select_for_update()
+            .filter(user=user, source=UsageSource.ACTIVITY_SYNC, activity_date=day, model__in=wanted)
+            .order_by("-id")
+        }
+        if wanted
+        else {}
+    )
+    rate = usd_sek_rate(day)
+    created: list[AIUsageLog] = []
+    changes: list[tuple[LedgerFacts | None, LedgerFacts | None]] = []
+    written = 0
+    for model, adjustment in adjustments.items():
+        cost = max(adjustment.cost_usd, Decimal(0))
+        row = existing.get(model)
+        if row is None and cost == 0:
+            continue
+        if row is None:
+            row = AIUsageLog(
+                user=user,
+                source=UsageSource.ACTIVITY_SYNC,
+                provider=Provider.OPENROUTER,
+                model=model,
+                use_case=UseCase.GENERIC,
+                status=UsageStatus.SUCCESS,
+                activity_date=day,
+                # The row belongs to its UTC day wherever days are summed by created_at.
+                created_at=dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC),
+            )
+        elif row.cost_usd == cost and _tokens_of(row) == adjustment.tokens:
+            continue
+        before = ledger_facts(row) if row.pk is not None else None
+        tokens = adjustment.tokens
+        row.prompt_tokens, row.completion_tokens = tokens.prompt, tokens.completion
+        row.reasoning_tokens, row.cached_tokens, row.total_tokens = (
+            tokens.reasoning,
+            tokens.cached,
+            tokens.total,
+        )
+        row.cost_usd, row.cost_source = cost, CostSource.PROVIDER_REPORTED
+        row.cost_sek, row.fx_rate = usd_to_sek(cost, rate), rate
+        row.completed_at = timezone.now()
+        written += 1
+        if row.pk is None:
+            created.append(row)
+        else:
+            row.save()
+        changes.append((before, ledger_facts(row)))
+    AIUsageLog.objects.bulk_create(created)
+    # The rollups move in the same transaction as the ledger rows they sum.
+    rollup_apply_many(changes)
+    return written
+
+
+def _tokens_of(row: AIUsageLog) -> TokenCounts:
+    return TokenCounts(
+        prompt=row.prompt_tokens,
+        completion=row.completion_tokens,
+        reasoning=row.reasoning_tokens,
+        cached=row.cached_tokens,
+    )

@@ -8,7 +8,10 @@ decided in :mod:`apps.usage.cost`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+
+from django.utils import timezone
 
 from apps.core.crypto import DecryptionError
 from apps.integrations.clients import openrouter_client, system_client
@@ -17,7 +20,7 @@ from apps.integrations.openrouter import Generation, OpenRouterClient, OpenRoute
 from apps.integrations.selectors import ai_settings_get
 
 from .cost import cost_computed, cost_from_generation, cost_is_settled
-from .models import AIUsageLog, CostSource
+from .models import AIUsageLog, CostSource, UsageStatus
 from .services import TokenCounts, usage_set_cost
 
 logger = logging.getLogger(__name__)
@@ -91,3 +94,28 @@ def usage_cost_settle(*, log_id: int) -> CostSource | None:
     if usage_set_cost(log_id=log.pk, cost=cost):
         return cost.source
     return None
+
+
+SETTLEMENT_LOOKBACK = dt.timedelta(days=2)
+
+
+def usage_settlement_fan_out(*, now: dt.datetime | None = None) -> int:
+    """Queue :func:`usage_cost_settle` for finished rows of the last two days that kept a
+    generation id but have no final cost (billed failures, estimates). Safe to overlap: settling
+    is idempotent. Returns the number queued."""
+    from .tasks import settle_cost
+
+    since = (now or timezone.now()) - SETTLEMENT_LOOKBACK
+    # cross-tenant: a maintenance job over every tenant's unsettled rows.
+    ids = list(
+        AIUsageLog.objects.filter(
+            generation_id__isnull=False,
+            cost_source__in=[CostSource.UNPRICED, CostSource.ESTIMATED],
+            created_at__gte=since,
+        )
+        .exclude(status=UsageStatus.PENDING)
+        .values_list("pk", flat=True)[:5000]
+    )
+    for log_id in ids:
+        settle_cost.delay(log_id=log_id)
+    return len(ids)

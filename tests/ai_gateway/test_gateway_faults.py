@@ -75,8 +75,8 @@ def test_429_beyond_the_retry_budget_is_a_429_with_retry_after(
     assert caught.value.code == "rate_limited"
     row = _only_row()
     assert (row.status, row.attempts, row.error_code) == ("rate_limited", 4, "rate_limited")
-    assert row.cost_usd is None
-    assert row.cost_source == "unpriced"
+    # OpenRouter bills no 429: a known zero, not an unknown cost.
+    assert (row.cost_usd, row.cost_source) == (Decimal(0), "not_billed")
     assert len(chat_requests(emulator)) == 4
     assert emulator.generations == []
 
@@ -314,3 +314,44 @@ def test_fx_rate_for_the_calls_utc_day_is_used_and_stored(
     row = _only_row()
     assert row.fx_rate == Decimal("11.25")
     assert row.cost_sek == row.cost_usd * Decimal("11.25")
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, "invalid_request"), (503, "unavailable")])
+def test_a_failure_openrouter_did_not_bill_is_a_known_zero(
+    user_a: Any, configured_a: Any, emulator: Any, status: int, code: str
+) -> None:
+    emulator.inject("status", status=status, times=4)
+    with pytest.raises(GatewayError):
+        _call(user_a)
+    row = _only_row()
+    assert (row.status, row.error_code, row.cost_usd, row.cost_source, row.generation_id) == (
+        "error",
+        code,
+        Decimal(0),
+        "not_billed",
+        None,
+    )
+    assert emulator.generations == []
+
+
+def test_a_truncated_body_keeps_its_generation_id_and_is_settled_through_generation(
+    user_a: Any, configured_a: Any, emulator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    emulator.inject("truncated")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(GatewayError):
+        _call(user_a)
+    row = _only_row()
+    generation = emulator.generations[0]
+    assert (row.status, row.generation_id) == ("error", generation.id)
+    assert (row.cost_usd, row.cost_source) == (generation.cost, "generation_lookup")
+    assert [r.query["id"] for r in emulator.requests if r.path == "/generation"] == [generation.id]
+
+
+def test_a_read_timeout_may_be_billed_so_its_cost_stays_unknown(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    emulator.inject("read_timeout")
+    with pytest.raises(GatewayError):
+        _call(user_a)
+    row = _only_row()
+    assert (row.status, row.cost_usd, row.cost_source) == ("timeout", None, "unpriced")

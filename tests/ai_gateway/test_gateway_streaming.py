@@ -108,3 +108,13 @@ def test_stream_falls_back_before_the_first_byte(user_a: Any, emulator: Any, inf
         True,
         "computed",
     )
+
+
+def test_an_error_chunk_mid_stream_keeps_the_generation_id(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    emulator.inject("midstream_error")
+    with pytest.raises(GatewayError):
+        list(_stream(user_a))
+    row = AIUsageLog.objects.get()
+    assert (row.status, row.generation_id) == ("error", emulator.generations[0].id)

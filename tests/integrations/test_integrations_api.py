@@ -405,8 +405,8 @@ def test_credits_stale_after_a_failure(
 
 
 def test_account_endpoints_without_keys_are_409(api_a: APIClient, emulator: Any) -> None:
-    for name in ("credits", "key", "activity"):
-        response = api_a.get(f"{BASE}{name}/")
+    for name in ("credits", "key", "activity/?live=true"):
+        response = api_a.get(f"{BASE}{name}/".replace("/?live=true/", "/?live=true"))
         assert response.status_code == 409, name
         assert response.json()["error"]["code"] == "openrouter_key_missing"
     assert emulator.requests == []
@@ -572,7 +572,7 @@ def test_activity_lists_openrouters_rows_newest_and_largest_first(
     ai_settings_update(
         user=user_a, actor=user_a, api_key=inference_key, management_key=management_key, verify=False
     )
-    response = api_a.get(f"{BASE}activity/")
+    response = api_a.get(f"{BASE}activity/", {"live": "true"})
     assert response.status_code == 200
     body = response.json()
     assert (body["count"], body["stale"], body["problem"]) == (4, False, None)
@@ -596,7 +596,7 @@ def test_activity_lists_openrouters_rows_newest_and_largest_first(
         "reasoning_tokens": 0,
         "cached_tokens": 0,
     }
-    one_day = api_a.get(f"{BASE}activity/", {"date": "2026-11-18"}).json()
+    one_day = api_a.get(f"{BASE}activity/", {"date": "2026-11-18", "live": "true"}).json()
     assert [r["date"] for r in one_day["results"]] == ["2026-11-18", "2026-11-18"]
 
 
@@ -613,7 +613,7 @@ def test_activity_refuses_days_outside_the_window(
     ai_settings_update(
         user=user_a, actor=user_a, api_key=inference_key, management_key=management_key, verify=False
     )
-    response = api_a.get(f"{BASE}activity/", {"date": date})
+    response = api_a.get(f"{BASE}activity/", {"date": date, "live": "true"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert emulator.requests == []

@@ -8,5 +8,5 @@ urlpatterns = [
     path("integrations/openrouter/credits/", views.CreditsView.as_view(), name="openrouter-credits"),
     path("integrations/openrouter/key/", views.KeyInfoView.as_view(), name="openrouter-key"),
     path("integrations/openrouter/models/", views.ModelsView.as_view(), name="openrouter-models"),
-    path("integrations/openrouter/activity/", views.ActivityView.as_view(), name="openrouter-activity"),
+    # integrations/openrouter/activity/ is served by apps.usage.api (stored records, live=true here).
 ]

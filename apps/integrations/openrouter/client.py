@@ -285,18 +285,20 @@ class OpenRouterClient:
         return error_from_response(response.status_code, response.headers, raw)
 
     def _json(self, response: httpx.Response, attempts: int) -> Any:
-        """The decoded 2xx body; an ``error`` in it, or an unreadable body, raises."""
+        """The decoded 2xx body; an ``error`` in it, or an unreadable body, raises (carrying the
+        ``X-Generation-Id`` header, since such a call may have been billed)."""
         try:
             data = load_json(response.content)
         except (ValueError, UnicodeDecodeError):
             error: OpenRouterError = error_from_response(
                 response.status_code, response.headers, response.content
             )
+            error.generation_id = response.headers.get("X-Generation-Id")
             raise _with_attempts(error, attempts) from None
         if isinstance(data, dict) and data.get("error"):
-            raise _with_attempts(
-                error_from_response(response.status_code, response.headers, response.content), attempts
-            )
+            error = error_from_response(response.status_code, response.headers, response.content)
+            error.generation_id = response.headers.get("X-Generation-Id")
+            raise _with_attempts(error, attempts)
         return data
 
     def _data(self, method: str, path: str, **kwargs: Any) -> Any:

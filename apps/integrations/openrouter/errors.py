@@ -82,6 +82,9 @@ class OpenRouterError(Exception):
         self.upstream_code = upstream_code
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.attempts = attempts
+        #: The generation OpenRouter announced before failing (``X-Generation-Id``), if any: a
+        #: billed failure keeps it so its cost can be settled through ``/generation``.
+        self.generation_id: str | None = None
         super().__init__(self._summary())
 
     @property

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.core.api.periods import PeriodQuerySerializer
 from apps.integrations.models import Provider, UseCase
-from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, UsageSource, UsageStatus
+from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, SyncRun, UsageSource, UsageStatus
+from apps.usage.sync import SyncRangeError, sync_range_check
 
 # Row lists may span any number of days; only summaries are limited to a year.
 LOGS_MAX_DAYS = 36_600
@@ -68,3 +70,59 @@ class UsageSummarySerializer(serializers.Serializer[Any]):
     by_model = ModelTotalsSerializer(many=True)
     by_use_case = UseCaseTotalsSerializer(many=True)
     by_day = DayTotalsSerializer(many=True)
+
+
+class SyncRunSerializer(serializers.ModelSerializer[SyncRun]):
+    progress_percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "start",
+            "end",
+            "trigger",
+            "state",
+            "days_total",
+            "days_done",
+            "progress_percent",
+            "records",
+            "adjustments",
+            "settled",
+            "error_code",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class SyncRequestSerializer(serializers.Serializer[Any]):
+    """A range of completed UTC days within OpenRouter's last 30; the API never clamps it."""
+
+    start = serializers.DateField(help_text="First UTC day (inclusive), within the last 30 completed days.")
+    end = serializers.DateField(help_text="Last UTC day (inclusive); yesterday at the latest.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            sync_range_check(start=attrs["start"], end=attrs["end"])
+        except SyncRangeError as exc:
+            raise serializers.ValidationError({exc.field: exc.message}) from None
+        return attrs
+
+
+class StoredActivityFilterSerializer(serializers.Serializer[Any]):
+    live = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Read OpenRouter now (through the 1-minute cache) instead of the stored records.",
+    )
+    date = serializers.DateField(required=False, help_text="One UTC day.")
+    start = serializers.DateField(required=False, help_text="Stored records from this UTC day.")
+    end = serializers.DateField(required=False, help_text="Stored records up to this UTC day.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": _("The start must not be after the end.")})
+        return attrs

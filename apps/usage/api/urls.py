@@ -1,9 +1,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import UsageLogViewSet, UsageSummaryView
+from .views import ActivityView, SyncRunViewSet, UsageLogViewSet, UsageSummaryView
 
 router = SimpleRouter()
 router.register("usage/logs", UsageLogViewSet, basename="usage-log")
+router.register("usage/sync", SyncRunViewSet, basename="usage-sync")
 
-urlpatterns = [path("usage/summary/", UsageSummaryView.as_view(), name="usage-summary"), *router.urls]
+urlpatterns = [
+    path("usage/summary/", UsageSummaryView.as_view(), name="usage-summary"),
+    # Stored records by default; this app owns them, so it serves the path (live reads delegate).
+    path("integrations/openrouter/activity/", ActivityView.as_view(), name="openrouter-activity"),
+    *router.urls,
+]
