@@ -136,6 +136,14 @@ def is_local(base_url: str) -> bool:
         return False
 
 
+def _raw_stream(stream: Any) -> Any:
+    """The stream under Django's OutputWrapper(s): the progress bar redraws a line in place, which
+    the wrapper's newline-per-write would break."""
+    while hasattr(stream, "_out"):
+        stream = stream._out
+    return stream or sys.stdout
+
+
 class Command(BaseCommand):
     help = "Make a realistic mix of AI calls through the gateway for one user (with a progress bar)."
 
@@ -162,7 +170,7 @@ class Command(BaseCommand):
         first_id = AIUsageLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         inject = faults == "on" or (faults == "auto" and is_local(settings.OPENROUTER_BASE_URL))
         outcomes: Counter[str] = Counter()
-        console = Console(file=getattr(self.stdout, "_out", sys.stdout), force_terminal=False)
+        console = Console(file=_raw_stream(self.stdout), force_terminal=False)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=False) as progress:
             bar = progress.add_task("AI calls", total=calls)
