@@ -46,6 +46,12 @@ def test_every_use_case_some_streamed_some_failed_some_fallen_back(
         "message_generation": 3,
         "generic": 3,
     }
+    assert Counter(r.model for r in rows if not r.is_fallback) == {
+        "openai/gpt-4o-mini": 5,  # models in turn; the fallbacks (3 deepseek, 13 claude) ran the system's
+        "anthropic/claude-haiku-4.5": 4,
+        "google/gemini-2.5-flash": 5,
+        "deepseek/deepseek-chat-v3.1": 4,
+    }
     # Rounds 0 and 2 stream chat and generic: calls 0, 5, 12, 17.
     assert [i for i, r in enumerate(rows) if r.streamed] == [0, 5, 12, 17]
     # Calls 3 and 13 fall back (503 on every attempt of the tenant's key); 7 and 17 (a streamed

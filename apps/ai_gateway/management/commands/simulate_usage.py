@@ -78,6 +78,14 @@ ORDER = [
     UseCase.GENERIC,
 ]
 STREAMED = {UseCase.CHAT, UseCase.GENERIC}
+# Models a tenant might choose per call (every one in OpenRouter's catalogue), so the cost per
+# model has more than one slice.
+MODELS = (
+    "openai/gpt-4o-mini",
+    "anthropic/claude-haiku-4.5",
+    "google/gemini-2.5-flash",
+    "deepseek/deepseek-chat-v3.1",
+)
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,12 @@ class Planned:
     use_case: str
     user_content: str
     stream: bool
+    model: str
     fault: str  # "", "fail" or "fallback"
 
 
 def plan(calls: int, *, faults: bool) -> list[Planned]:
-    """The calls to make: use cases in turn, streaming every other round for chat and generic;
+    """The calls to make: use cases and models in turn, streaming every other round for chat and generic;
     with ``faults`` the 4th of every ten falls back and the 8th fails."""
     planned = []
     for index in range(calls):
@@ -106,6 +115,7 @@ def plan(calls: int, *, faults: bool) -> list[Planned]:
                 use_case=use_case,
                 user_content=samples[round_ % len(samples)],
                 stream=use_case in STREAMED and round_ % 2 == 0,
+                model=MODELS[index % len(MODELS)],
                 fault=fault,
             )
         )
@@ -210,7 +220,12 @@ class Command(BaseCommand):
             params["response_format"] = response_format
         try:
             result = complete(
-                user=user, use_case=planned.use_case, messages=messages, stream=planned.stream, **params
+                user=user,
+                use_case=planned.use_case,
+                messages=messages,
+                model=planned.model,
+                stream=planned.stream,
+                **params,
             )
             if isinstance(result, Completion):
                 return "fallback" if result.is_fallback else "success"
