@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import APIToken, User
@@ -14,6 +15,7 @@ from apps.core.models import FxRate
 from apps.integrations.models import AISettings, CreditSnapshot
 from apps.roi.models import Booking
 from apps.usage.models import AIUsageLog
+from apps.usage.rollups import ledger_facts, rollup_apply
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -84,7 +86,8 @@ class FxRateFactory(factory.django.DjangoModelFactory):
 
 class AIUsageLogFactory(factory.django.DjangoModelFactory):
     """One successful chat call in the ledger. ``cost_sek`` is ``cost_usd`` at ``fx_rate``; a row
-    with ``cost_usd=None`` is unpriced (no SEK either)."""
+    with ``cost_usd=None`` is unpriced (no SEK either). Written the way the usage services write a
+    row: with its daily rollup, in one transaction (dashboards and the summary read the rollups)."""
 
     class Meta:
         model = AIUsageLog
@@ -102,6 +105,13 @@ class AIUsageLogFactory(factory.django.DjangoModelFactory):
     cost_sek = factory.LazyAttribute(lambda o: None if o.cost_usd is None else o.cost_usd * o.fx_rate)
     cost_source = factory.LazyAttribute(lambda o: "unpriced" if o.cost_usd is None else "provider_reported")
     created_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            row = super()._create(model_class, *args, **kwargs)
+            rollup_apply(before=None, after=ledger_facts(row))
+        return row
 
 
 class CreditSnapshotFactory(factory.django.DjangoModelFactory):

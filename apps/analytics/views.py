@@ -1,97 +1,164 @@
-"""Dashboards. Read-only: everything comes from ledger selectors, scoped to the user."""
+"""Dashboards. Read-only and thin: the period comes from ``apps.core.periods``, figures from selectors."""
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from apps.integrations.models import Provider, UseCase
-from apps.usage.selectors import UsageSummary, usage_recent, usage_summary
+from apps.core.periods import Period, PeriodError, Preset, period_parse, utc_today
+from apps.integrations.account import account_credits_get
+from apps.integrations.models import Provider
+from apps.integrations.presenters import status_context
+from apps.integrations.selectors import ai_settings_display_get, credit_snapshot_latest
+from apps.usage.selectors import usage_recent, usage_summary
 
-MAX_DAYS = 366
+from . import selectors
 
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def period(self) -> tuple[dt.date, dt.date]:
-        """The chosen UTC days, defaulting to this month; invalid input falls back to the default."""
-        today = dt.datetime.now(dt.UTC).date()
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        end = data.get("end") or today
-        start = data.get("start") or end.replace(day=1)
-        if start > end or (end - start).days >= MAX_DAYS:
-            start, end = today.replace(day=1), today
-        return start, end
+TOP_AI_MODELS = 3
+TOP_OPENROUTER_MODELS = 5
 
 
-def _daily_series(summary: UsageSummary) -> dict[str, list[Any]]:
-    """Every day of the period, zero where nothing was spent, so the trend reads true."""
-    spent = {row["day"]: float(row["cost_sek"]) for row in summary.by_day}
-    days = [summary.start + dt.timedelta(days=n) for n in range((summary.end - summary.start).days + 1)]
-    return {"labels": [d.isoformat() for d in days], "values": [spent.get(d, 0.0) for d in days]}
+@dataclass(frozen=True)
+class PeriodChoice:
+    """The picker's state: the period shown, or the message for input that does not make one."""
+
+    period: Period | None
+    error: str
+    error_field: str
+    preset: str
+    start: str
+    end: str
+    query: str
 
 
-def _chart_data(summary: UsageSummary) -> dict[str, Any]:
-    labels = dict(UseCase.choices)
+def period_choice(params: QueryDict) -> PeriodChoice:
+    start, end = params.get("start", "")[:32], params.get("end", "")[:32]
+    preset = params.get("preset", "")[:32]
+    query = QueryDict(mutable=True)
+    for name, value in (("start", start), ("end", end), ("preset", preset)):
+        if value:
+            query[name] = value
+    try:
+        period = period_parse(start=start, end=end, preset=preset or None)
+    except PeriodError as exc:
+        return PeriodChoice(None, exc.message, exc.field, preset, start, end, query.urlencode())
+    if not (start or end):
+        preset = preset or Preset.THIS_MONTH
+    return PeriodChoice(period, "", "", preset, start, end, query.urlencode())
+
+
+def _url_or_empty(name: str) -> str:
+    """A URL another engineer's app provides once it is installed (empty until then)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def _base_context(choice: PeriodChoice) -> dict[str, Any]:
+    return {"choice": choice, "presets": Preset.choices}
+
+
+def _live_context(request: HttpRequest, period: Period) -> dict[str, Any]:
+    summary = usage_summary(user=request.user, period=period).for_provider(Provider.OPENROUTER)
+    tracking = selectors.tracking_get(user=request.user, now=timezone.now())
     return {
-        "by_model": {
-            "labels": [r["model"] for r in summary.by_model],
-            "values": [float(r["cost_usd"]) for r in summary.by_model],
-        },
-        "by_use_case": {
-            "labels": [str(labels.get(r["use_case"], r["use_case"])) for r in summary.by_use_case],
-            "values": [float(r["cost_usd"]) for r in summary.by_use_case],
-        },
-        "by_day": _daily_series(summary),
+        "summary": summary,
+        "charts": selectors.chart_data(summary),
+        "tracking": tracking,
+        "quality": selectors.data_quality(summary),
+        "sync": selectors.sync_status_get(user=request.user, period=period),
     }
 
 
-def _dashboard(request: HttpRequest, *, template: str, provider: str | None) -> HttpResponse:
-    form = PeriodForm(request.GET or None)
-    start, end = form.period()
-    if not form.is_bound:
-        form = PeriodForm(initial={"start": start, "end": end})
-    summary = usage_summary(user=request.user, start=start, end=end, provider=provider)
-    return render(
-        request,
-        template,
+@require_GET
+def openrouter(request: HttpRequest) -> HttpResponse:
+    choice = period_choice(request.GET)
+    row = ai_settings_display_get(user=request.user)
+    context = {
+        **_base_context(choice),
+        **status_context(row),
+        "latest_snapshot": credit_snapshot_latest(user=request.user),
+        "activity_url": _url_or_empty("analytics:activity_history"),
+    }
+    if choice.period is None:
+        return render(request, "analytics/openrouter.html", context, status=400)
+    context.update(_live_context(request, choice.period))
+    return render(request, "analytics/openrouter.html", context)
+
+
+@require_GET
+def openrouter_live(request: HttpRequest) -> HttpResponse:
+    """The metrics, realtime indicator and chart data, polled every 10 s while the tab is visible."""
+    choice = period_choice(request.GET)
+    if choice.period is None:
+        return render(request, "analytics/_period_error.html", {"choice": choice}, status=400)
+    context = {**_base_context(choice), **_live_context(request, choice.period)}
+    return render(request, "analytics/_openrouter_live.html", context)
+
+
+@require_GET
+def account_panel(request: HttpRequest) -> HttpResponse:
+    """Credits, their history and the runway; polled every 60 s (the credits cache lives 60 s)."""
+    row = ai_settings_display_get(user=request.user)
+    configured = bool(row and (row.has_api_key or row.has_management_key))
+    now = timezone.now()
+    credits = account_credits_get(user=request.user) if configured else None
+    remaining = credits.value.remaining if credits is not None and credits.value is not None else None
+    history = selectors.credit_history(user=request.user, now=now)
+    context = {
+        "configured": configured,
+        "credits": credits,
+        "runway": selectors.runway_get(user=request.user, remaining_usd=remaining, today=utc_today()),
+        "sparkline": selectors.sparkline(history),
+        "history": history,
+        "burn_days": selectors.BURN_DAYS,
+    }
+    return render(request, "analytics/_account_panel.html", context)
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    choice = period_choice(request.GET)
+    context: dict[str, Any] = {**_base_context(choice), "roi_settings_url": _url_or_empty("roi:settings")}
+    if choice.period is None:
+        return render(request, "analytics/index.html", context, status=400)
+    summary = usage_summary(user=request.user, period=choice.period)
+    openrouter_part = summary.for_provider(Provider.OPENROUTER)
+    context.update(
         {
-            "form": form,
             "summary": summary,
-            "charts": _chart_data(summary),
-            "use_case_labels": dict(UseCase.choices),
-        },
+            "charts": selectors.chart_data(summary),
+            "distribution": selectors.cost_distribution(user=request.user, summary=summary),
+            "top_models": selectors.top_models(summary, TOP_AI_MODELS),
+            "openrouter": openrouter_part,
+            "openrouter_top": selectors.top_models(openrouter_part, TOP_OPENROUTER_MODELS),
+        }
     )
+    return render(request, "analytics/index.html", context)
 
 
 @require_GET
 def overview_card(request: HttpRequest) -> HttpResponse:
-    """This month's headline numbers and the latest calls, for the landing page (loaded by htmx)."""
-    today = dt.datetime.now(dt.UTC).date()
-    summary = usage_summary(user=request.user, start=today.replace(day=1), end=today)
+    """This month: AI cost, calls, credits and runway, and the latest calls (the landing page)."""
+    today = utc_today()
+    summary = usage_summary(user=request.user, period=Period(today.replace(day=1), today), today=today)
+    latest = credit_snapshot_latest(user=request.user)
+    remaining = latest.remaining if latest is not None else None
     return render(
         request,
         "analytics/_overview.html",
         {
             "summary": summary,
             "recent": usage_recent(user=request.user, limit=5),
+            "latest_snapshot": latest,
+            "runway": selectors.runway_get(user=request.user, remaining_usd=remaining, today=today),
+            "last_sync": selectors.last_sync_get(user=request.user),
         },
     )
-
-
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    return _dashboard(request, template="analytics/index.html", provider=None)
-
-
-@require_GET
-def openrouter(request: HttpRequest) -> HttpResponse:
-    return _dashboard(request, template="analytics/openrouter.html", provider=Provider.OPENROUTER)

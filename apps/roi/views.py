@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from apps.core.periods import Period
 from apps.usage.selectors import usage_summary
 
 from .forms import BookingForm
@@ -41,6 +42,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "bookings": list(bookings.order_by("-date", "-id")[:RECENT_BOOKINGS]),
             "month_revenue": revenue or 0,
-            "ai": usage_summary(user=request.user, start=month_start, end=today).totals,
+            "ai": usage_summary(user=request.user, period=Period(month_start, today)).totals,
         },
     )

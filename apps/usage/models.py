@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -131,3 +132,52 @@ PUBLIC_FIELDS: tuple[str, ...] = (
     "streamed",
     "activity_date",
 )
+
+
+class DailyUsage(models.Model):
+    """The ledger summed per (user, UTC day of ``created_at``, model, use case, provider, source, cost source).
+
+    Derived data: ``apps.usage.rollups`` keeps it equal to the ledger in the same transaction as
+    every ledger write, and ``rebuild_usage_rollups`` recomputes it. Only finished rows count
+    (``pending`` rows are in flight and are read from the ledger). ``cost_source`` is part of the
+    key so the dashboards can say how much of the cost is reported, looked up, computed or estimated.
+    """
+
+    # No index of its own: the unique key's index leads with (user, day), which every read uses.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    model = models.CharField(max_length=200)
+    use_case = models.CharField(max_length=30, choices=UseCase.choices)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    source = models.CharField(max_length=20, choices=UsageSource.choices)
+    cost_source = models.CharField(max_length=20, choices=CostSource.choices)
+    calls = models.BigIntegerField(default=0)
+    successful = models.BigIntegerField(default=0)
+    errors = models.BigIntegerField(default=0)
+    fallbacks = models.BigIntegerField(default=0)
+    unpriced = models.BigIntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=24, decimal_places=12, default=Decimal(0))
+    cost_sek = models.DecimalField(max_digits=34, decimal_places=18, default=Decimal(0))
+    latency_ms_sum = models.BigIntegerField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+
+    objects = UserOwnedManager["DailyUsage"]()
+
+    class Meta:
+        db_table = "usage_daily"
+        verbose_name = _("daily usage")
+        verbose_name_plural = _("daily usage")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day", "model", "use_case", "provider", "source", "cost_source"],
+                name="usage_daily_one_row_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model} {self.use_case} {self.calls}"

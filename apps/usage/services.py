@@ -19,10 +19,12 @@ from django.utils import timezone
 
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, UsageSource, UsageStatus
+from .rollups import ledger_facts, rollup_apply, rollup_apply_many
 
 logger = logging.getLogger(__name__)
 
 STALE_PENDING_AFTER = dt.timedelta(minutes=15)
+EXPIRE_BATCH = 500
 
 
 class LedgerUnavailableError(Exception):
@@ -137,15 +139,37 @@ def usage_finish(
         "completed_at",
     ]
     try:
-        with _single_statement():
-            log.save(update_fields=fields)
+        _finish_write(log, fields)
     except IntegrityError:
         # The same generation id on two rows would double count it: keep the first, flag this one.
         logger.warning("duplicate generation id on usage row %s", log.pk)
         log.generation_id = None
         log.error_code = log.error_code or "duplicate_generation"
-        log.save(update_fields=fields)
+        _finish_write(log, fields)
     return log
+
+
+def _finish_write(log: AIUsageLog, fields: list[str]) -> None:
+    """Write the finished row and its rollup difference in one transaction.
+
+    A ``pending`` row is not in the rollups, so the common case adds the finished row alone; the
+    update is conditional on the row still being ``pending``. When something else finished it
+    first (the stale-pending expiry), the stored row is locked and read so the difference is
+    taken from what the rollups actually hold.
+    """
+    values = {name: getattr(log, name) for name in fields}
+    with transaction.atomic():
+        if AIUsageLog.objects.filter(pk=log.pk, status=UsageStatus.PENDING).update(**values):
+            rollup_apply(before=None, after=ledger_facts(log))
+            return
+        stored = AIUsageLog.objects.select_for_update().filter(pk=log.pk).first()
+        if stored is None:
+            return
+        before = ledger_facts(stored)
+        for name, value in values.items():
+            setattr(stored, name, value)
+        stored.save(update_fields=fields)
+        rollup_apply(before=before, after=ledger_facts(stored))
 
 
 def usage_set_cost(*, log_id: int, cost: Cost, tokens: TokenCounts | None = None) -> bool:
@@ -163,6 +187,7 @@ def usage_set_cost(*, log_id: int, cost: Cost, tokens: TokenCounts | None = None
             current_usd=log.cost_usd, current_source=log.cost_source, new=cost
         ):
             return False
+        before = ledger_facts(log)
         log.cost_usd, log.cost_source = cost.usd, cost.source
         log.cost_sek, log.fx_rate = cost_sek(cost.usd, created_at=log.created_at, rate=log.fx_rate)
         fields = ["cost_usd", "cost_source", "cost_sek", "fx_rate"]
@@ -170,6 +195,7 @@ def usage_set_cost(*, log_id: int, cost: Cost, tokens: TokenCounts | None = None
             _set_tokens(log, tokens)
             fields += _TOKEN_FIELDS
         log.save(update_fields=fields)
+        rollup_apply(before=before, after=ledger_facts(log))
     return True
 
 
@@ -179,13 +205,25 @@ def usage_expire_stale_pending(*, older_than: dt.timedelta = STALE_PENDING_AFTER
     They are left for reconciliation with OpenRouter's activity. Idempotent and safe to overlap.
     """
     cutoff = timezone.now() - older_than
-    # cross-tenant: a maintenance job over every tenant's stuck rows.
-    return AIUsageLog.objects.filter(status=UsageStatus.PENDING, created_at__lt=cutoff).update(
-        status=UsageStatus.TIMEOUT,
-        error_code="stale_pending",
-        error_message="The call never reported back; it will be settled by reconciliation.",
-        completed_at=timezone.now(),
-    )
+    expired = 0
+    while True:
+        with transaction.atomic():
+            # cross-tenant: a maintenance job over every tenant's stuck rows. Rows a finishing
+            # call holds are skipped (it is about to finish them); the next run sees the rest.
+            rows = list(
+                AIUsageLog.objects.select_for_update(skip_locked=True).filter(
+                    status=UsageStatus.PENDING, created_at__lt=cutoff
+                )[:EXPIRE_BATCH]
+            )
+            now = timezone.now()
+            for row in rows:
+                row.status, row.error_code, row.completed_at = UsageStatus.TIMEOUT, "stale_pending", now
+                row.error_message = "The call never reported back; it will be settled by reconciliation."
+            AIUsageLog.objects.bulk_update(rows, ["status", "error_code", "error_message", "completed_at"])
+            rollup_apply_many((None, ledger_facts(row)) for row in rows)
+        expired += len(rows)
+        if len(rows) < EXPIRE_BATCH:
+            return expired
 
 
 def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> None:
@@ -193,6 +231,15 @@ def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> Non
 
     Tokens and cost stay: the provider billed the call even though its answer was unusable.
     """
-    AIUsageLog.objects.filter(pk=log_id).update(
-        status=UsageStatus.ERROR, error_code=error_code[:40], error_message=error_message[:300]
-    )
+    with transaction.atomic():
+        log = AIUsageLog.objects.select_for_update().filter(pk=log_id).first()
+        if log is None:
+            return
+        before = ledger_facts(log)
+        log.status, log.error_code, log.error_message = (
+            UsageStatus.ERROR,
+            error_code[:40],
+            error_message[:300],
+        )
+        log.save(update_fields=["status", "error_code", "error_message"])
+        rollup_apply(before=before, after=ledger_facts(log))

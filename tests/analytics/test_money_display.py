@@ -31,8 +31,10 @@ def test_a_tiny_cost_reads_the_same_in_the_total_and_the_table(
     response = client.get("/dashboard/openrouter/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count(usd) == 3  # the total, the average per call and the model's row
-    assert html.count(sek) == 2
+    # The total and the average per call; the model's row and its average; the data-quality row;
+    # the three chart tables (per model, per use case, per day).
+    assert html.count(usd) == 8
+    assert html.count(sek) == 6  # the total, the average, the model's row, the three chart tables
     assert html.count(f">{tokens}<") == 2
     assert "0.000031000000" not in html  # never the stored decimal places
     assert "0,000047" not in html  # another tenant's call

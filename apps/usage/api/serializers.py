@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from apps.core.api.periods import PeriodQuerySerializer
 from apps.integrations.models import Provider, UseCase
 from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, UsageSource, UsageStatus
 
-MAX_RANGE_DAYS = 366
+# Row lists may span any number of days; only summaries are limited to a year.
+LOGS_MAX_DAYS = 36_600
 
 
 class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
@@ -19,24 +19,14 @@ class UsageLogSerializer(serializers.ModelSerializer[AIUsageLog]):
         read_only_fields = fields
 
 
-class DateRangeSerializer(serializers.Serializer[Any]):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+class UsageLogFilterSerializer(PeriodQuerySerializer):
+    """The period (default: every day; ``start`` after ``end`` is a 400) and exact column matches."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        today = dt.datetime.now(dt.UTC).date()
-        end = attrs.get("end") or today
-        start = attrs.get("start") or end.replace(day=1)
-        if start > end:
-            raise serializers.ValidationError({"start": _("The start must not be after the end.")})
-        if (end - start).days >= MAX_RANGE_DAYS:
-            raise serializers.ValidationError({"start": _("At most one year at a time.")})
-        return {"start": start, "end": end}
+        if not (attrs.get("start") or attrs.get("end") or attrs.get("preset")):
+            return attrs  # no period asked for: every day
+        return super().validate(attrs)
 
-
-class UsageLogFilterSerializer(serializers.Serializer[Any]):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
     model = serializers.CharField(required=False, max_length=200)
     use_case = serializers.ChoiceField(choices=UseCase.choices, required=False)
     provider = serializers.ChoiceField(choices=Provider.choices, required=False)
@@ -45,8 +35,12 @@ class UsageLogFilterSerializer(serializers.Serializer[Any]):
 
 
 class TotalsSerializer(serializers.Serializer[Any]):
-    calls = serializers.IntegerField()
+    calls = serializers.IntegerField(help_text="Finished calls (pending ones are not counted yet).")
     successful = serializers.IntegerField()
+    failed = serializers.IntegerField(
+        source="errors", help_text="Calls that failed: error, timeout, cancelled, rate limited."
+    )
+    fallbacks = serializers.IntegerField(help_text="Calls answered by the system fallback provider.")
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
     total_tokens = serializers.IntegerField()

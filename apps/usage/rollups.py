@@ -1,0 +1,199 @@
+"""Daily rollups of the usage ledger (``DailyUsage``): kept equal to the ledger on every write.
+
+The rule: every function that changes a ledger row calls :func:`rollup_apply` in the SAME
+transaction, with the row's facts before and after the change (``None`` for "not counted", which
+is a row that does not exist yet or is still ``pending``). The difference is added with one
+``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` statement, never read-modify-write, so
+concurrent writers to the same day and model cannot lose each other's counts, and a rolled-back
+ledger write rolls its rollup change back with it.
+
+Write paths that must call it: ``apps.usage.services`` (finish, cost upgrade, error mark, expiry)
+and anything that inserts or changes ledger rows later (e.g. sync adjustments)::
+
+    before = ledger_facts(row)          # None for a new row
+    ...change and save the row...
+    rollup_apply(before=before, after=ledger_facts(row))
+
+``rollups_rebuild`` recomputes the rows from the ledger (the ``rebuild_usage_rollups`` command).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+
+from .models import AIUsageLog, DailyUsage, UsageStatus
+
+KEY_COLUMNS = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
+SUM_COLUMNS = (
+    "calls",
+    "successful",
+    "errors",
+    "fallbacks",
+    "unpriced",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost_usd",
+    "cost_sek",
+    "latency_ms_sum",
+    "latency_count",
+)
+TABLE = DailyUsage._meta.db_table
+
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What one finished ledger row adds to its rollup row."""
+
+    key: Key
+    sums: tuple[Any, ...]
+
+
+def ledger_day(created_at: dt.datetime) -> dt.date:
+    """A ledger row belongs to the UTC day of its ``created_at`` (OpenRouter's days)."""
+    return created_at.astimezone(dt.UTC).date()
+
+
+def ledger_facts(row: AIUsageLog) -> LedgerFacts | None:
+    """The row's contribution to the rollups; ``None`` while it is ``pending`` (not counted yet)."""
+    if row.status == UsageStatus.PENDING:
+        return None
+    key = (
+        row.user_id,
+        ledger_day(row.created_at),
+        row.model,
+        row.use_case,
+        row.provider,
+        row.source,
+        row.cost_source,
+    )
+    sums = (
+        1,
+        int(row.status == UsageStatus.SUCCESS),
+        int(row.status != UsageStatus.SUCCESS),
+        int(bool(row.is_fallback)),
+        int(row.cost_usd is None),
+        row.prompt_tokens,
+        row.completion_tokens,
+        row.total_tokens,
+        row.cost_usd if row.cost_usd is not None else Decimal(0),
+        row.cost_sek if row.cost_sek is not None else Decimal(0),
+        row.latency_ms or 0,
+        int(row.latency_ms is not None),
+    )
+    return LedgerFacts(key=key, sums=sums)
+
+
+def _deltas(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) -> dict[Key, list[Any]]:
+    deltas: dict[Key, list[Any]] = defaultdict(lambda: [0] * len(SUM_COLUMNS))
+    for before, after in changes:
+        for facts, sign in ((before, -1), (after, 1)):
+            if facts is not None:
+                total = deltas[facts.key]
+                for i, value in enumerate(facts.sums):
+                    total[i] += sign * value
+    return {key: sums for key, sums in deltas.items() if any(sums)}
+
+
+def rollup_apply_many(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) -> int:
+    """Add the differences of many ``(before, after)`` pairs in one statement; see the module rule.
+
+    Keys are written in sorted order so two transactions touching the same keys cannot deadlock.
+    Returns the number of rollup rows touched.
+    """
+    deltas = _deltas(changes)
+    if not deltas:
+        return 0
+    columns = (*KEY_COLUMNS, *SUM_COLUMNS)
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params: list[Any] = []
+    for key in sorted(deltas, key=lambda k: tuple(str(part) for part in k)):
+        user_id, day, *rest = key
+        params.extend((user_id, connection.ops.adapt_datefield_value(day), *rest, *deltas[key]))
+    updates = ", ".join(f"{name} = {TABLE}.{name} + excluded.{name}" for name in SUM_COLUMNS)
+    # Identifiers are this module's constants; every value is a query parameter.
+    sql = (
+        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(deltas))} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return len(deltas)
+
+
+def rollup_apply(*, before: LedgerFacts | None, after: LedgerFacts | None) -> None:
+    """Move one ledger row's contribution from ``before`` to ``after`` (either may be ``None``).
+
+    Call it inside the transaction that writes the ledger row (see the module docstring).
+    """
+    rollup_apply_many([(before, after)])
+
+
+def _instant(day: dt.date) -> Any:
+    """Midnight UTC of ``day``, as the database driver takes it (SQLite wants naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC))
+
+
+def _day_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "(created_at AT TIME ZONE 'UTC')::date"
+    return "date(created_at)"  # SQLite stores aware datetimes as UTC text
+
+
+def rollups_rebuild(
+    *, user_id: int | None = None, start: dt.date | None = None, end: dt.date | None = None
+) -> int:
+    """Recompute the rollups of ``user_id`` (or everyone) for UTC days ``start``..``end`` from the ledger.
+
+    One transaction. On PostgreSQL the rollup table is locked against writes for its duration, so
+    a ledger write racing the rebuild either commits before the rebuild reads the ledger or adds
+    its difference after the rebuild has committed: nothing is lost or counted twice. Returns the
+    number of rollup rows written.
+    """
+    where: list[str] = ["status <> %s"]
+    params: list[Any] = [UsageStatus.PENDING.value]
+    rollup_filter: dict[str, Any] = {}
+    if user_id is not None:
+        where.append("user_id = %s")
+        params.append(user_id)
+        rollup_filter["user_id"] = user_id
+    if start is not None:
+        where.append("created_at >= %s")
+        params.append(_instant(start))
+        rollup_filter["day__gte"] = start
+    if end is not None:
+        where.append("created_at < %s")
+        params.append(_instant(end + dt.timedelta(days=1)))
+        rollup_filter["day__lte"] = end
+    status_ok = UsageStatus.SUCCESS.value
+    # Identifiers are this module's constants; every value is a query parameter.
+    select = (
+        f"SELECT user_id, {_day_sql()} AS day, model, use_case, provider, source, cost_source, "  # noqa: S608
+        "COUNT(*), "
+        "SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN status <> %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN is_fallback THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), "
+        "SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "
+        "COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_sek), 0), "
+        "COALESCE(SUM(latency_ms), 0), COUNT(latency_ms) "
+        f"FROM {AIUsageLog._meta.db_table} WHERE {' AND '.join(where)} "
+        "GROUP BY user_id, day, model, use_case, provider, source, cost_source"
+    )
+    columns = ", ".join((*KEY_COLUMNS, *SUM_COLUMNS))
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
+        # cross-tenant: a maintenance rebuild, narrowed to one user when ``user_id`` is given.
+        DailyUsage.objects.filter(**rollup_filter).delete()
+        cursor.execute(f"INSERT INTO {TABLE} ({columns}) {select}", [status_ok, status_ok, *params])
+        return int(cursor.rowcount)

@@ -1,0 +1,298 @@
+"""Daily rollups stay equal to the ledger through every write path, and a rebuild agrees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connections, transaction
+
+from apps.usage.cost import Cost
+from apps.usage.models import AIUsageLog, CostSource, DailyUsage, UsageSource, UsageStatus
+from apps.usage.rollups import SUM_COLUMNS, ledger_facts, rollup_apply, rollups_rebuild
+from apps.usage.services import (
+    TokenCounts,
+    usage_expire_stale_pending,
+    usage_finish,
+    usage_mark_error,
+    usage_set_cost,
+    usage_start,
+)
+
+pytestmark = pytest.mark.django_db
+
+KEY = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
+# SQLite keeps decimals as floating point; PostgreSQL is exact. Compare at a precision both keep.
+USD_PLACES = Decimal("1e-12")
+SEK_PLACES = Decimal("1e-9")
+
+
+def _snapshot() -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every non-empty rollup row, keyed, with money rounded to what both databases keep."""
+    rows = {}
+    for row in DailyUsage.objects.values(*KEY, *SUM_COLUMNS):
+        sums = tuple(row[name] for name in SUM_COLUMNS)
+        if not any(sums):
+            continue  # a key whose rows all moved elsewhere (e.g. unpriced → reported)
+        rounded = {**row, "cost_usd": row["cost_usd"].quantize(USD_PLACES)}
+        rounded["cost_sek"] = row["cost_sek"].quantize(SEK_PLACES)
+        rows[tuple(row[k] for k in KEY)] = tuple(rounded[name] for name in SUM_COLUMNS)
+    return rows
+
+
+def _call(user: Any, when: dt.datetime, **finish: Any) -> AIUsageLog:
+    with time_machine.travel(when, tick=False):
+        log = usage_start(
+            user=user,
+            use_case=finish.pop("use_case", "chat"),
+            model="openai/gpt-4o-mini",
+            provider="openrouter",
+            streamed=False,
+        )
+        if finish:
+            usage_finish(log=log, **finish)
+    return log
+
+
+def _mixed_history(user_a: Any, user_b: Any) -> list[AIUsageLog]:
+    day1 = dt.datetime(2026, 11, 1, 23, 59, 59, tzinfo=dt.UTC)
+    day2 = dt.datetime(2026, 11, 2, 0, 0, 1, tzinfo=dt.UTC)
+    ok = {"status": UsageStatus.SUCCESS, "tokens": TokenCounts(prompt=80, completion=20), "latency_ms": 400}
+    rows = [
+        _call(user_a, day1, cost=Cost(Decimal("0.000123456789"), CostSource.PROVIDER_REPORTED), **ok),
+        _call(user_a, day1, cost=Cost(Decimal("0.5"), CostSource.ESTIMATED), **ok),
+        _call(user_a, day2, **ok),  # unpriced
+        _call(user_a, day2, status=UsageStatus.ERROR, error_code="provider_error", latency_ms=90),
+        _call(
+            user_a,
+            day2,
+            model="system/model",
+            provider="system",
+            is_fallback=True,
+            cost=Cost(Decimal("0.01"), CostSource.COMPUTED),
+            use_case="sms_classification",
+            **ok,
+        ),
+        _call(user_b, day1, cost=Cost(Decimal("7"), CostSource.PROVIDER_REPORTED), **ok),
+        _call(user_b, day2),  # left pending, then expired
+    ]
+    # Settlement upgrades the estimate and prices the unpriced row; a second upgrade is refused.
+    assert usage_set_cost(log_id=rows[1].pk, cost=Cost(Decimal("0.4"), CostSource.GENERATION_LOOKUP))
+    assert usage_set_cost(
+        log_id=rows[2].pk,
+        cost=Cost(Decimal("0.02"), CostSource.GENERATION_LOOKUP),
+        tokens=TokenCounts(prompt=90, completion=30),  # /generation's counts replace the row's
+    )
+    assert not usage_set_cost(log_id=rows[2].pk, cost=Cost(Decimal("9"), CostSource.ESTIMATED))
+    usage_mark_error(log_id=rows[0].pk, error_code="invalid_output", error_message="bad JSON")
+    with time_machine.travel(day2 + dt.timedelta(hours=1), tick=False):
+        assert usage_expire_stale_pending() == 1
+    # A sync adjustment row, written the way the sync service writes one: row and rollup together.
+    with transaction.atomic():
+        adjustment = AIUsageLog.objects.create(
+            user=user_a,
+            source=UsageSource.ACTIVITY_SYNC,
+            provider="openrouter",
+            model="openai/gpt-4o-mini",
+            use_case="generic",
+            status=UsageStatus.SUCCESS,
+            cost_usd=Decimal("1.25"),
+            cost_sek=Decimal("12.5"),
+            fx_rate=Decimal("10"),
+            cost_source=CostSource.PROVIDER_REPORTED,
+            activity_date=day1.date(),
+            created_at=day1,
+        )
+        rollup_apply(before=None, after=ledger_facts(adjustment))
+    return [*rows, adjustment]
+
+
+def test_rebuild_equals_the_incremental_rollups_after_a_mixed_history(user_a: Any, user_b: Any) -> None:
+    _mixed_history(user_a, user_b)
+    incremental = _snapshot()
+    rollups_rebuild()
+    assert _snapshot() == incremental
+    assert len(incremental) == 8
+
+
+def test_rollups_equal_an_independent_sum_over_the_ledger(user_a: Any, user_b: Any) -> None:
+    _mixed_history(user_a, user_b)
+    for user in (user_a, user_b):
+        ledger = AIUsageLog.objects.filter(user=user).exclude(status=UsageStatus.PENDING)
+        rolled = DailyUsage.objects.filter(user=user)
+        assert sum(r.calls for r in rolled) == ledger.count()
+        assert sum(r.successful for r in rolled) == ledger.filter(status="success").count()
+        assert sum(r.errors for r in rolled) == ledger.exclude(status="success").count()
+        assert sum(r.unpriced for r in rolled) == ledger.filter(cost_usd__isnull=True).count()
+        assert sum(r.fallbacks for r in rolled) == ledger.filter(is_fallback=True).count()
+        assert sum(r.total_tokens for r in rolled) == sum(r.total_tokens for r in ledger)
+        assert sum(r.latency_ms_sum for r in rolled) == sum(r.latency_ms or 0 for r in ledger)
+        assert sum(r.cost_usd for r in rolled).quantize(USD_PLACES) == sum(
+            (r.cost_usd or Decimal(0) for r in ledger), Decimal(0)
+        ).quantize(USD_PLACES)
+
+
+def test_the_mixed_history_lands_on_the_right_days_and_keys(user_a: Any, user_b: Any) -> None:
+    _mixed_history(user_a, user_b)
+    a_nov1 = DailyUsage.objects.filter(user=user_a, day=dt.date(2026, 11, 1))
+    assert {(r.use_case, r.cost_source, r.calls, r.errors) for r in a_nov1 if r.calls} == {
+        ("chat", "provider_reported", 1, 1),  # marked invalid afterwards: an error that was billed
+        ("chat", "generation_lookup", 1, 0),
+        ("generic", "provider_reported", 1, 0),
+    }
+    a_nov2 = DailyUsage.objects.get(user=user_a, day=dt.date(2026, 11, 2), cost_source="generation_lookup")
+    assert (a_nov2.calls, a_nov2.total_tokens, a_nov2.cost_usd) == (1, 120, Decimal("0.02"))
+    expired = DailyUsage.objects.get(user=user_b, day=dt.date(2026, 11, 2))
+    assert (expired.calls, expired.errors, expired.unpriced, expired.cost_source) == (1, 1, 1, "unpriced")
+
+
+def test_a_ledger_write_that_rolls_back_takes_its_rollup_with_it(user_a: Any) -> None:
+    log = usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
+
+    def finish_then_fail() -> None:
+        with transaction.atomic():
+            usage_finish(log=log, status=UsageStatus.SUCCESS, cost=Cost(Decimal(1), CostSource.COMPUTED))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        finish_then_fail()
+    assert not DailyUsage.objects.filter(calls__gt=0).exists()
+    assert AIUsageLog.objects.get(pk=log.pk).status == UsageStatus.PENDING
+
+
+def test_a_call_finishing_after_expiry_is_counted_once(user_a: Any) -> None:
+    start = dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        log = usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
+    with time_machine.travel(start + dt.timedelta(minutes=30), tick=False):
+        assert usage_expire_stale_pending() == 1
+        usage_finish(
+            log=log,
+            status=UsageStatus.SUCCESS,
+            tokens=TokenCounts(prompt=3, completion=4),
+            cost=Cost(Decimal("0.3"), CostSource.PROVIDER_REPORTED),
+        )
+    rows = [r for r in DailyUsage.objects.filter(user=user_a) if r.calls]
+    assert [(r.calls, r.successful, r.errors, r.total_tokens, r.cost_source) for r in rows] == [
+        (1, 1, 0, 7, "provider_reported")
+    ]
+
+
+def test_the_command_rebuilds_one_user_and_range_only(user_a: Any, user_b: Any) -> None:
+    _mixed_history(user_a, user_b)
+    expected = _snapshot()
+    DailyUsage.objects.all().update(calls=99)
+    call_command(
+        "rebuild_usage_rollups", "--user", user_a.username, "--start", "2026-11-02", "--end", "2026-11-02"
+    )
+    after = _snapshot()
+    for key, sums in after.items():
+        rebuilt = key[0] == user_a.pk and key[1] == dt.date(2026, 11, 2)
+        assert (sums == expected[key]) if rebuilt else sums[0] == 99
+    call_command("rebuild_usage_rollups")
+    assert _snapshot() == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2026-13-01"], "Not a date"),
+        (["--start", "9999-12-31"], "between"),
+        (["--start", "2026-11-02", "--end", "2026-11-01"], "must not be after"),
+        (["--user", "nobody"], "No such user"),
+    ],
+)
+def test_the_command_refuses_bad_input(db: Any, args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("rebuild_usage_rollups", *args)
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_finishes_on_one_key_lose_nothing(user_a: Any) -> None:
+    logs = [
+        usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
+        for _ in range(40)
+    ]
+    barrier = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def worker(chunk: list[AIUsageLog]) -> None:
+        try:
+            barrier.wait()
+            for log in chunk:
+                usage_finish(
+                    log=log,
+                    status=UsageStatus.SUCCESS,
+                    tokens=TokenCounts(prompt=1, completion=1),
+                    cost=Cost(Decimal("0.001"), CostSource.PROVIDER_REPORTED),
+                )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(logs[n::8],)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
+    assert (row.calls, row.total_tokens, row.cost_usd) == (40, 80, Decimal("0.04"))
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_racing_live_writes_neither_loses_nor_double_counts(user_a: Any) -> None:
+    logs = [
+        usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
+        for _ in range(60)
+    ]
+    failures: list[BaseException] = []
+
+    def finish(chunk: list[AIUsageLog]) -> None:
+        try:
+            for log in chunk:
+                usage_finish(
+                    log=log,
+                    status=UsageStatus.SUCCESS,
+                    tokens=TokenCounts(prompt=1, completion=1),
+                    cost=Cost(Decimal("0.001"), CostSource.PROVIDER_REPORTED),
+                )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    def rebuild() -> None:
+        try:
+            for _ in range(5):
+                rollups_rebuild(user_id=user_a.pk)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=finish, args=(logs[n::4],)) for n in range(4)]
+    threads.append(threading.Thread(target=rebuild))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    incremental = _snapshot()
+    rollups_rebuild()
+    assert _snapshot() == incremental
+    row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
+    assert (row.calls, row.total_tokens) == (60, 120)
