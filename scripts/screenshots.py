@@ -34,8 +34,12 @@ def main() -> None:
         page.fill("input[name=password]", args.password)
         page.click("form.stack [type=submit]")
         page.wait_for_load_state("networkidle")
-        links = page.eval_on_selector_all("nav.mainnav a[href]", "els => els.map(e => e.getAttribute('href'))")
-        paths = sorted({urlsplit(href).path for href in links if "logout" not in href and "admin" not in href})
+        links = page.eval_on_selector_all(
+            "nav.mainnav a[href]", "els => els.map(e => e.getAttribute('href'))"
+        )
+        paths = sorted(
+            {urlsplit(href).path for href in links if "logout" not in href and "admin" not in href}
+        )
         for path in paths:
             response = page.goto(urljoin(args.url, path))
             page.wait_for_load_state("networkidle")
