@@ -24,20 +24,31 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+# The new token's plaintext waits in the session for exactly one page view after the redirect
+# (Post/Redirect/Get: a reload never posts again and never creates a second token).
+ISSUED_SESSION_KEY = "accounts_issued_token"
+
+
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = TokenCreateForm(request.POST or None)
-    issued = None
     if request.method == "POST" and form.is_valid():
         issued = api_token_create(user=user, name=form.cleaned_data["name"], ip_address=_client_ip(request))
-        form = TokenCreateForm()
+        request.session[ISSUED_SESSION_KEY] = issued.plaintext
+        return redirect("accounts:api_tokens")
+    issued_plaintext = request.session.pop(ISSUED_SESSION_KEY, None) if request.method == "GET" else None
     tokens = list(APIToken.objects.for_user(user).order_by("-created_at"))
-    return render(
+    response = render(
         request,
         "accounts/api_tokens.html",
-        {"form": form, "tokens": tokens, "issued": issued.plaintext if issued else None},
+        {"form": form, "tokens": tokens, "issued": issued_plaintext},
+        status=400 if form.is_bound else 200,
     )
+    if issued_plaintext:
+        # The one page that shows a secret is not kept by the browser or any cache.
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +20,7 @@ from . import features
 from .errors import GatewayError
 from .forms import LeadForm, MessageForm, PromptForm, ReviewsForm, SmsForm
 from .models import ChatConversation
+from .presenters import result_fields
 from .streaming import GatewayStream
 
 
@@ -79,6 +81,15 @@ FEATURES = {
 }
 
 
+# What Cancel does on a feature form (one non-streamed upstream request): the page stops waiting,
+# but a request OpenRouter has already received cannot be recalled from another request. It runs
+# to its end, and its ledger row is finalised with the real outcome and cost like any other call.
+NON_STREAM_CANCELLED = _(
+    "Cancelled on this page. If OpenRouter had already received the request it still finishes "
+    "there: it is recorded with its cost under Recent AI calls like any other call."
+)
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     return render(
@@ -97,11 +108,14 @@ def feature(request: HttpRequest, slug: str) -> HttpResponse:
     if page is None:
         raise Http404
     form = page.form(request.POST or None)
-    context: dict[str, Any] = {"page": page, "form": form}
+    context: dict[str, Any] = {"page": page, "form": form, "cancelled_text": NON_STREAM_CANCELLED}
     if request.method == "POST":
         if form.is_valid():
             try:
-                context["result"] = page.run(user=request.user, **form.cleaned_data)
+                result = page.run(user=request.user, **form.cleaned_data)
+                context["result"] = result
+                if page.structured:
+                    context["result_fields"] = result_fields(result.output)
             except GatewayError as exc:
                 context["error"] = exc
         template = "ai_gateway/_result.html" if request.htmx else "ai_gateway/feature.html"  # type: ignore[attr-defined]
@@ -129,9 +143,18 @@ def _event(data: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(data, default=str)}\n\n".encode()
 
 
-def _chat_events(conversation: ChatConversation, stream: GatewayStream) -> Iterator[bytes]:
-    yield _event({"conversation_id": conversation.pk})
+def _chat_events(
+    conversation: ChatConversation, stream: GatewayStream, *, created: bool
+) -> Generator[bytes, None, None]:
+    # The first event names the conversation; a new one also carries its title and address so the
+    # page adds it to the conversation list at once (no reload).
+    opening: dict[str, Any] = {"conversation_id": conversation.pk}
+    if created:
+        opening["title"] = conversation.title
+        opening["url"] = reverse("ai_gateway:chat_conversation", args=[conversation.pk])
     try:
+        # Inside the try: a browser that leaves right after the first event still cancels upstream.
+        yield _event(opening)
         for chunk in stream:
             if chunk.text:
                 yield _event({"delta": chunk.text})
@@ -149,6 +172,32 @@ def _chat_events(conversation: ChatConversation, stream: GatewayStream) -> Itera
             "model": stream.log.model,
         }
     )
+
+
+class _ChatEvents:
+    """The event stream of one chat answer, closed by the server when the browser goes away.
+
+    runserver and gunicorn notice a closed connection when a write fails, then call ``close()``:
+    the upstream stream is closed and the ledger row ends ``cancelled``. ``close()`` also covers a
+    response closed before its first event was asked for (a generator that never started would
+    skip its ``finally``).
+    """
+
+    def __init__(self, conversation: ChatConversation, stream: GatewayStream, *, created: bool) -> None:
+        self._stream = stream
+        self._events = _chat_events(conversation, stream, created=created)
+
+    def __iter__(self) -> _ChatEvents:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._events)
+
+    def close(self) -> None:
+        try:
+            self._events.close()
+        finally:
+            self._stream.close()  # a no-op once the stream is finalised
 
 
 @require_POST
@@ -170,7 +219,8 @@ def chat_stream(request: HttpRequest) -> HttpResponseBase:
             status=exc.status_code if isinstance(exc, GatewayError) else 400,
         )
     assert isinstance(stream, GatewayStream)
-    response = StreamingHttpResponse(_chat_events(conversation, stream), content_type="text/event-stream")
+    events = _ChatEvents(conversation, stream, created=raw_id is None)
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

@@ -84,6 +84,21 @@ def status_context(row: AISettings | None) -> dict[str, Any]:
     }
 
 
+# OpenRouter's modality words in the reader's language; an unknown new one is shown as sent.
+MODALITY_LABELS: dict[str, Any] = {
+    "text": _("text"),
+    "image": _("image"),
+    "audio": _("audio"),
+    "file": _("file"),
+    "video": _("video"),
+}
+
+
+def modalities_text(modalities: list[str]) -> str:
+    """``["image", "text"]`` reads "bild, text" in Swedish."""
+    return ", ".join(str(MODALITY_LABELS.get(m, m)) for m in modalities)
+
+
 @dataclass(frozen=True)
 class ModelRow:
     id: str
@@ -103,8 +118,8 @@ def model_rows(models: list[Model]) -> list[ModelRow]:
             context_length=model.context_length,
             prompt=-1 if model.pricing.is_variable else model.pricing.prompt,
             completion=-1 if model.pricing.is_variable else model.pricing.completion,
-            input_modalities=", ".join(model.architecture.input_modalities),
-            output_modalities=", ".join(model.architecture.output_modalities),
+            input_modalities=modalities_text(model.architecture.input_modalities),
+            output_modalities=modalities_text(model.architecture.output_modalities),
         )
         for model in models
     ]

@@ -79,7 +79,11 @@ def _max_price(raw: str) -> Decimal | None:
 def models_card(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("search", "")[:100]
     modality = request.GET.get("modality", "")[:20]
-    max_price = _max_price(request.GET.get("max_price", "")[:20])
+    raw_max_price = request.GET.get("max_price", "")[:20]
+    max_price = _max_price(raw_max_price)
+    # A max price that is not a number >= 0 filters nothing: the list says so instead of
+    # silently showing every model.
+    max_price_invalid = bool(raw_max_price.strip()) and max_price is None
     catalogue = account_models_get()
     found = (
         models_filter(catalogue.value.data, search=search, modality=modality, max_price=max_price)
@@ -94,7 +98,8 @@ def models_card(request: HttpRequest) -> HttpResponse:
         "shown": min(len(found), MODELS_SHOWN),
         "search": search,
         "modality": modality,
-        "max_price": request.GET.get("max_price", "")[:20] if max_price is not None else "",
+        "max_price": raw_max_price if max_price is not None else "",
+        "max_price_invalid": max_price_invalid,
         "modalities": ("text", "image", "audio", "file", "video"),
     }
     return render(request, "integrations/_models.html", context)

@@ -8,6 +8,24 @@
   const button = document.getElementById("chat-send");
   const meta = document.getElementById("chat-meta");
   const conversation = document.getElementById("conversation-id");
+  const list = document.getElementById("chat-conversations");
+  const working = document.getElementById("chat-working");
+
+  // A new conversation joins the top of the list as soon as the server names it (no reload).
+  function listConversation(id, title, url) {
+    if (!list || !url) return;
+    const empty = document.getElementById("chat-conversations-empty");
+    if (empty) empty.remove();
+    list.querySelectorAll("a.active").forEach(function (a) { a.classList.remove("active"); });
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = url;
+    link.className = "active";
+    link.dataset.conversationId = String(id);
+    link.textContent = title || "…";
+    item.appendChild(link);
+    list.prepend(item);
+  }
 
   function bubble(role, text) {
     const empty = document.getElementById("chat-empty");
@@ -24,6 +42,7 @@
     if (event.conversation_id) {
       conversation.value = event.conversation_id;
       history.replaceState(null, "", form.dataset.conversationUrl + event.conversation_id + "/");
+      if (event.url) listConversation(event.conversation_id, event.title, event.url);
     }
     if (event.delta) answer.textContent += event.delta;
     if (event.error) {
@@ -47,8 +66,15 @@
     const answer = bubble("assistant", "");
     button.disabled = true;
     input.value = "";
+    // Cancel closes the stream: the server sees the connection go, closes the upstream stream and
+    // the ledger row ends "cancelled".
+    const controller = new AbortController();
+    let cancelled = false;
+    const stopWorking = working && window.Working
+      ? window.Working.start(working, function () { cancelled = true; controller.abort(); })
+      : function () {};
     try {
-      const response = await fetch(form.action, { method: "POST", body: data });
+      const response = await fetch(form.action, { method: "POST", body: data, signal: controller.signal });
       if (!response.body) throw new Error("no body");
       const reader = response.body.getReader();
       const decoder = new TextDecoder();
@@ -64,8 +90,14 @@
         }
       }
     } catch (err) {
-      handle({ error: form.dataset.networkError || "Network error" }, answer);
+      if (cancelled) {
+        answer.classList.add("bubble-cancelled");
+        answer.textContent += (answer.textContent ? "\n\n" : "") + (form.dataset.cancelled || "Cancelled.");
+      } else {
+        handle({ error: form.dataset.networkError || "Network error" }, answer);
+      }
     } finally {
+      stopWorking();
       button.disabled = false;
       input.focus();
     }

@@ -86,13 +86,60 @@ def test_token_page_shows_the_token_once(user_a: Any) -> None:
     page = Client()
     page.force_login(user_a)
     created = page.post("/accounts/tokens/", {"name": "Webshop"})
-    assert created.status_code == 200
+    # Post/Redirect/Get: the POST answers with a redirect, so a reload cannot post again.
+    assert created.status_code == 302
+    assert created["Location"] == "/accounts/tokens/"
     token = APIToken.objects.get()
-    plaintext = created.content.decode().split('id="issued-token">')[1].split("<")[0]
+    shown = page.get("/accounts/tokens/")
+    assert shown.status_code == 200
+    assert shown["Cache-Control"] == "no-store"
+    plaintext = shown.content.decode().split('id="issued-token">')[1].split("<")[0]
     assert token_digest(plaintext) == token.digest
-    listing = page.get("/accounts/tokens/")
-    assert plaintext not in listing.content.decode()
-    assert "Webshop" in listing.content.decode()
+    reloaded = page.get("/accounts/tokens/")
+    assert plaintext not in reloaded.content.decode()
+    assert 'id="issued-token"' not in reloaded.content.decode()
+    assert "Webshop" in reloaded.content.decode()
+    assert "Cache-Control" not in reloaded
+    assert APIToken.objects.count() == 1
+
+
+def test_token_page_reload_after_create_makes_no_second_token(user_a: Any) -> None:
+    page = Client()
+    page.force_login(user_a)
+    followed = page.post("/accounts/tokens/", {"name": "Webshop"}, follow=True)
+    assert followed.redirect_chain == [("/accounts/tokens/", 302)]
+    # A browser's reload repeats the last request: the GET after the redirect.
+    page.get(followed.redirect_chain[-1][0])
+    page.get("/accounts/tokens/")
+    assert list(APIToken.objects.values_list("name", flat=True)) == ["Webshop"]
+    assert AuditEvent.objects.filter(action="token_created").count() == 1
+
+
+def test_token_page_invalid_name_shows_the_form_again(user_a: Any) -> None:
+    page = Client()
+    page.force_login(user_a)
+    response = page.post("/accounts/tokens/", {"name": ""})
+    assert response.status_code == 400
+    assert 'id="issued-token"' not in response.content.decode()
+    assert response.context["form"].errors == {"name": ["Det här fältet är obligatoriskt."]}
+    assert not APIToken.objects.exists()
+
+
+def test_token_page_anonymous_is_sent_to_login(db: Any) -> None:
+    response = Client().post("/accounts/tokens/", {"name": "x"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert not APIToken.objects.exists()
+
+
+def test_issued_token_is_shown_only_to_the_session_that_made_it(user_a: Any) -> None:
+    mine = Client()
+    mine.force_login(user_a)
+    other_session = Client()
+    other_session.force_login(user_a)
+    mine.post("/accounts/tokens/", {"name": "Webshop"})
+    assert 'id="issued-token"' not in other_session.get("/accounts/tokens/").content.decode()
+    assert 'id="issued-token"' in mine.get("/accounts/tokens/").content.decode()
 
 
 def test_token_page_lists_only_my_tokens(user_a: Any, user_b: Any) -> None:

@@ -171,7 +171,7 @@ def test_the_model_list_in_swedish_uses_swedish_numbers(user_a: Any, clock: Any,
         ({"max_price": "0,5"}, ["openai/gpt-oss-120b", "openai/gpt-oss-120b:free"]),
         ({"max_price": "0.5", "search": "free"}, ["openai/gpt-oss-120b:free"]),
         ({"modality": "audio", "search": "claude"}, []),
-        ({"max_price": "cheap"}, None),  # ignored: every model
+        ({"max_price": "cheap"}, None),  # not applied (and said so): every model
         ({"max_price": "-1"}, None),
     ],
 )
@@ -186,6 +186,47 @@ def test_the_model_list_can_be_searched_and_filtered(
         assert shown == expected
     if expected == []:
         assert "No model matches these filters." in text
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "NaN", "1,2,3", "Infinity"])
+def test_an_invalid_max_price_is_reported_not_ignored(
+    page_a: Client, clock: Any, emulator: Any, value: str
+) -> None:
+    response = page_a.get(MODELS, {"max_price": value})
+    assert response.status_code == 200
+    text = _text(response)
+    assert (
+        '<p class="msg msg-error" role="alert" id="ai-models-price-error"> Max price must be a number '
+        "of dollars per million tokens, 0 or more (e.g. 1 or 0,5). It was not applied. </p>"
+    ) in text
+    assert len(re.findall(r'<tr data-model="([^"]+)">', text)) == 10
+
+
+@pytest.mark.parametrize("query", [{}, {"max_price": ""}, {"max_price": " "}, {"max_price": "0,5"}])
+def test_a_valid_or_empty_max_price_shows_no_message(
+    page_a: Client, clock: Any, emulator: Any, query: dict[str, str]
+) -> None:
+    assert "ai-models-price-error" not in _text(page_a.get(MODELS, query))
+
+
+def test_an_invalid_max_price_is_reported_in_swedish(user_a: Any, clock: Any, emulator: Any) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="sv")
+    client.force_login(user_a)
+    text = _text(client.get(MODELS, {"max_price": "abc"}))
+    assert "Maxpriset måste vara ett tal" in text
+
+
+def test_model_modalities_are_in_the_readers_language(
+    page_a: Client, user_a: Any, clock: Any, emulator: Any
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="sv")
+    client.force_login(user_a)
+    text = _text(client.get(MODELS))
+    row = text.split('<tr data-model="openai/gpt-4o-mini">')[1].split("</tr>")[0]
+    assert '<td class="small">text, bild, fil → text</td>' in row
+    english = _text(page_a.get(MODELS))
+    row = english.split('<tr data-model="openai/gpt-4o-mini">')[1].split("</tr>")[0]
+    assert '<td class="small">text, image, file → text</td>' in row
 
 
 def test_search_text_is_escaped(page_a: Client, clock: Any, emulator: Any) -> None:

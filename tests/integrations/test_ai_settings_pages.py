@@ -394,3 +394,16 @@ def test_the_system_provider_without_configuration_is_flagged(
         in text
     )
     assert text.count("No system provider is configured") == 2
+
+
+def test_a_key_limit_window_in_the_test_result_is_in_swedish(
+    user_a: Any, emulator: Any, account: Any
+) -> None:
+    from decimal import Decimal
+
+    key = emulator.add_key(account, kind="inference", limit=Decimal(5), limit_reset="monthly")
+    client = Client(HTTP_ACCEPT_LANGUAGE="sv")
+    client.force_login(user_a)
+    text = _text(client.post(TEST, {"api_key": key}, **HTMX))
+    assert "(månatlig)" in text
+    assert "monthly" not in text
