@@ -34,6 +34,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates apps --lint
 	$(BIN)/lint-imports
+	$(BIN)/bandit -c pyproject.toml -ll -q -r .
 
 typecheck: setup
 	$(BIN)/mypy

@@ -20,7 +20,7 @@ urlpatterns = [
     path("dashboard/integrations/", include("apps.integrations.urls")),
     path("dashboard/", include("apps.analytics.urls")),
     path("dashboard/ai/", include("apps.ai_gateway.urls")),
-    path("dashboard/settings/", include("apps.roi.urls")),
+    path("dashboard/", include("apps.roi.urls")),
 ]
 
 handler404 = "apps.core.views.page_not_found"

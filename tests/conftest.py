@@ -11,6 +11,9 @@ from rest_framework.test import APIClient
 
 from tests.factories import AISettingsFactory, UserFactory
 
+# The canary sweep: every test fails if key material leaves the server through any channel.
+pytest_plugins = ["tests.canary"]
+
 
 @pytest.fixture(autouse=True)
 def _english_outside_requests() -> Iterator[None]:

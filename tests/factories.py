@@ -39,6 +39,17 @@ class BookingFactory(factory.django.DjangoModelFactory):
     value_sek = Decimal("1250.00")
     external_id = factory.Sequence(lambda n: f"ext-{n}")
 
+    @classmethod
+    def _create(cls, model_class: type[Booking], *args: object, **kwargs: object) -> Booking:
+        # Like every booking write, keep the daily rollup the report reads.
+        from apps.roi.rollups import booking_write
+
+        user = kwargs["user"]
+        with booking_write(user_id=user.pk) as touched:  # type: ignore[attr-defined]
+            booking = super()._create(model_class, *args, **kwargs)
+            touched.add(booking.date)
+        return booking
+
 
 class AISettingsFactory(factory.django.DjangoModelFactory):
     """A tenant's AI settings as the AI tab stores them: keys set in plaintext on the model's
@@ -140,3 +151,27 @@ class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
     fingerprint = "0" * 64
     status_code = 200
     response = factory.LazyFunction(dict)
+
+
+class ROISettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "roi.ROISettings"
+
+    user = factory.SubFactory(UserFactory)
+    telephony_sek = Decimal(0)
+    sms_sek = Decimal(0)
+    email_sek = Decimal(0)
+    support_sek = Decimal(0)
+    integration_cost_sek = Decimal(0)
+    integration_start = None
+
+
+class LedgerRowFactory(AIUsageLogFactory):
+    """A finished, priced ledger row given by its SEK cost (with its rollup, like the services write it);
+    pass ``cost_sek=None`` for an unpriced one."""
+
+    fx_rate = Decimal("10.000000")
+    cost_sek = Decimal("1.00")
+    cost_usd = factory.LazyAttribute(lambda o: None if o.cost_sek is None else o.cost_sek / o.fx_rate)
+    cost_source = factory.LazyAttribute(lambda o: "unpriced" if o.cost_sek is None else "provider_reported")
+    created_at = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from apps.usage.selectors import Totals, UsageSummary, usage_last_call_at, usage
 try:  # The ROI app's fixed costs; absent until ROI settings exist.
     from apps.roi.selectors import roi_fixed_costs
 except ImportError:  # pragma: no cover - depends on which apps are installed
-    roi_fixed_costs = None
+    roi_fixed_costs = None  # type: ignore[assignment]
 try:  # The activity sync's last run and reconciliation; absent until the sync exists.
     from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
 except ImportError:  # pragma: no cover - depends on which apps are installed

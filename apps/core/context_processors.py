@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("openrouter", _("OpenRouter"), reverse("analytics:openrouter")),
         ("analytics", _("Analytics"), reverse("analytics:index")),
         ("ai", _("AI features"), reverse("ai_gateway:index")),
+        ("roi", _("ROI report"), reverse("roi:report")),
         ("settings", _("ROI settings"), reverse("roi:settings") + "?tab=roi"),
     ]
     path = request.path

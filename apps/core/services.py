@@ -66,15 +66,14 @@ def encryption_keys_rotate() -> RotationResult:
 
 
 def _raw_values(model: type[Any], pk: Any, names: list[str]) -> dict[str, str]:
-    from django.db import connection
+    """The stored ciphertext of ``names``: cast to plain text, so the field's decryption never runs
+    (and no SQL is built from strings)."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
 
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
-    pk_col = connection.ops.quote_name(model._meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE {pk_col} = %s", [pk])  # noqa: S608 (quoted identifiers)
-        values = cursor.fetchone()
-    return dict(zip(names, values or [], strict=False))
+    raw = {f"raw_{n}": Cast(n, output_field=TextField()) for n in names}
+    values = model._default_manager.filter(pk=pk).values(**raw).first() or {}
+    return {n: values.get(f"raw_{n}") or "" for n in names}
 
 
 def _rotate_row(model: type[Any], pk: Any, names: list[str]) -> int:

@@ -5,5 +5,6 @@ from . import views
 app_name = "roi"
 
 urlpatterns = [
-    path("", views.settings_page, name="settings"),
+    path("settings/", views.settings_page, name="settings"),
+    path("roi/", views.report_page, name="report"),
 ]

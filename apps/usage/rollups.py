@@ -122,7 +122,7 @@ def rollup_apply_many(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | 
     updates = ", ".join(f"{name} = {TABLE}.{name} + excluded.{name}" for name in SUM_COLUMNS)
     # Identifiers are this module's constants; every value is a query parameter.
     sql = (
-        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(deltas))} "  # noqa: S608
+        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(deltas))} "  # noqa: S608  # nosec B608: constant identifiers, bound values
         f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
@@ -177,7 +177,7 @@ def rollups_rebuild(
     status_ok = UsageStatus.SUCCESS.value
     # Identifiers are this module's constants; every value is a query parameter.
     select = (
-        f"SELECT user_id, {_day_sql()} AS day, model, use_case, provider, source, cost_source, "  # noqa: S608
+        f"SELECT user_id, {_day_sql()} AS day, model, use_case, provider, source, cost_source, "  # noqa: S608  # nosec B608: constant identifiers, bound values
         "COUNT(*), "
         "SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN status <> %s THEN 1 ELSE 0 END), "

@@ -12,6 +12,7 @@ from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.core.periods import Period
+from apps.integrations.models import Provider
 
 from .models import AIUsageLog, DailyUsage, UsageSource, UsageStatus
 from .rollups import SUM_COLUMNS
@@ -234,3 +235,77 @@ def usage_last_call_at(*, user: Any) -> dt.datetime | None:
         .values_list("created_at", flat=True)
         .first()
     )
+
+
+# --- AI cost reads for ROI (engineer roi) -------------------------------------------------------
+# ROI counts every ledger row's ``cost_sek`` (all providers; OpenRouter also on its own) by the UTC
+# day of ``created_at``. NULL costs are unknown, not zero: they are counted as ``unpriced``.
+# Keep these signatures stable (engineer dash's analytics reads them too).
+
+
+@dataclass(frozen=True)
+class DayCost:
+    total_sek: Decimal = Decimal(0)
+    openrouter_sek: Decimal = Decimal(0)
+    unpriced: int = 0
+
+
+@dataclass(frozen=True)
+class UseCaseCost:
+    use_case: str
+    total_sek: Decimal
+    calls: int
+    unpriced: int
+
+
+def _rollup_costs() -> dict[str, Any]:
+    return {
+        "total_sek": Coalesce(Sum("cost_sek"), ZERO),
+        "openrouter_sek": Coalesce(Sum("cost_sek", filter=Q(provider=Provider.OPENROUTER)), ZERO),
+        "unpriced_calls": Coalesce(Sum("unpriced"), 0),
+    }
+
+
+def _period_rollups(*, user: Any, period: Any) -> QuerySet[DailyUsage]:
+    return DailyUsage.objects.for_user(user).filter(day__gte=period.start, day__lte=period.end)
+
+
+def usage_cost_by_day(*, user: Any, period: Any) -> dict[dt.date, DayCost]:
+    """AI cost in SEK per UTC day of ``period`` (an ``apps.core.periods.Period``); days without rows are absent.
+
+    One aggregate query over the daily rollups (kept equal to the ledger on every write, so the
+    sums are the ledger's exact Decimals); finished rows only, as a pending call has no cost yet.
+    """
+    # Any: the stubs cannot follow annotations passed as **kwargs.
+    rows: Any = (
+        _period_rollups(user=user, period=period).values("day").annotate(**_rollup_costs()).order_by("day")
+    )
+    return {
+        row["day"]: DayCost(
+            total_sek=row["total_sek"], openrouter_sek=row["openrouter_sek"], unpriced=row["unpriced_calls"]
+        )
+        for row in rows
+    }
+
+
+def usage_cost_by_use_case(*, user: Any, period: Any) -> list[UseCaseCost]:
+    """AI cost in SEK per use case over ``period``, most expensive first. One aggregate query (rollups)."""
+    rows: Any = (
+        _period_rollups(user=user, period=period)
+        .values("use_case")
+        .annotate(n_calls=Coalesce(Sum("calls"), 0), **_rollup_costs())
+        .order_by("use_case")
+    )
+    costs = [
+        UseCaseCost(
+            use_case=row["use_case"],
+            total_sek=row["total_sek"],
+            calls=row["n_calls"],
+            unpriced=row["unpriced_calls"],
+        )
+        for row in rows
+    ]
+    return sorted(costs, key=lambda cost: -cost.total_sek)
+
+
+# --- end of AI cost reads for ROI -------------------------------------------------------------

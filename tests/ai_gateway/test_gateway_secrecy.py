@@ -12,8 +12,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.usage.models import AIUsageLog
+from tests.canary import CANARY_API, assert_no_canary
 from tests.factories import AISettingsFactory, APITokenFactory
-from tests.integrations.test_ai_settings_secrecy import CANARY_API, _log_text, assert_no_canary
+from tests.integrations.test_ai_settings_secrecy import _log_text
 
 pytestmark = pytest.mark.django_db
 

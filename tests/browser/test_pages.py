@@ -20,6 +20,7 @@ PAGES = [
     ("/dashboard/analytics/", {"sv": "Analys", "en": "Analytics"}),
     ("/dashboard/ai/", {"sv": "AI-funktioner", "en": "AI features"}),
     ("/dashboard/settings/?tab=roi", {"sv": "ROI-inställningar", "en": "ROI settings"}),
+    ("/dashboard/roi/", {"sv": "ROI-rapport", "en": "ROI report"}),
     ("/accounts/tokens/", {"sv": "API-tokens", "en": "API tokens"}),
 ]
 SHOTS = os.environ.get("SCREENSHOT_DIR")
@@ -40,7 +41,7 @@ def test_every_area_renders_without_errors(page: Any, live_server: Any, language
         assert response.status == 200, path
         assert page.locator("html").get_attribute("lang") == language
         assert titles[language] in page.locator("h1").first.inner_text(), path
-        assert page.locator("nav.mainnav a").count() == 6
+        assert page.locator("nav.mainnav a").count() == 7
         if SHOTS:
             name = path.strip("/").replace("/", "_").replace("?", "_") or "root"
             page.screenshot(path=str(Path(SHOTS) / f"{language}_{name}.png"), full_page=True)

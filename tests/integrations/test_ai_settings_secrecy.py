@@ -17,27 +17,10 @@ from rest_framework.test import APIClient
 
 from apps.core.models import AuditEvent
 from apps.integrations.models import AISettings, CreditSnapshot
+from tests.canary import CANARIES, CANARY_API, CANARY_MANAGEMENT, assert_no_canary
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-# Letters that never occur in the emulator's hex keys, so a hit can only be the canary.
-CANARY_API = "sk-or-v1-KanarieApiQxZ" + "Wk7Pm" * 8 + "Yq2"
-CANARY_MANAGEMENT = "sk-or-v1-KanarieMgmtJvR" + "Hs4Ln" * 8 + "Tb6"
-CANARIES = (CANARY_API, CANARY_MANAGEMENT)
-
-
-def _pieces(secret: str, size: int = 12) -> set[str]:
-    """Every ``size``-character substring (any longer leak contains one of them)."""
-    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
-
-
-PIECES = _pieces(CANARY_API) | _pieces(CANARY_MANAGEMENT)
-
-
-def assert_no_canary(text: str, where: str) -> None:
-    found = sorted(piece for piece in PIECES if piece in text)
-    assert not found, f"key material in {where}: {found[:3]}"
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ _DESCRIPTIONS = {
     404: "Not found (or another tenant's object)",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type (send application/json)",
     422: "Idempotency key reused with a different request",
     429: "Rate limited (see Retry-After)",
     502: "The provider failed or answered with something unusable",
@@ -84,7 +86,8 @@ def add_common_error_responses(
     """drf-spectacular post-processing: every operation documents the errors any request can get.
 
     All authenticated operations: 400, 401, 403, 405 and 429; anything with an id in its path or
-    a page number: 404. Operations keep whatever they documented themselves.
+    a page number: 404; anything with a request body: 413 and 415 (a body over the size limit, or
+    in a content type the API does not parse). Operations keep whatever they documented themselves.
     """
     result.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", _ERROR_COMPONENT)
     for path, operations in result.get("paths", {}).items():
@@ -95,6 +98,8 @@ def add_common_error_responses(
             parameters = {p.get("name") for p in operation.get("parameters", [])}
             if "{" in path or "page" in parameters:
                 codes.append(404)
+            if "requestBody" in operation:
+                codes.extend((413, 415))
             for code in codes:
                 operation["responses"].setdefault(str(code), _error_response(code))
     return result
