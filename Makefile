@@ -23,7 +23,6 @@ setup: $(BIN)/.installed static/vendor/chart.umd.min.js
 
 ## Set up, migrate, create the demo tenant (password printed) and start the app with the emulator.
 run: setup
-	$(BIN)/python manage.py migrate --noinput
 	PORT=$(PORT) EMULATOR_PORT=$(EMULATOR_PORT) scripts/run-dev.sh
 
 ## Set up and run the whole test suite (SQLite and local memory unless DATABASE_URL/CACHE_URL are set).

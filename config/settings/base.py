@@ -118,14 +118,51 @@ def database(url: str) -> dict[str, object]:
     config: dict[str, object] = dict(env.db_url_config(url))
     config["ATOMIC_REQUESTS"] = False
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    if str(config["ENGINE"]).endswith("sqlite3"):
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **_options(config)}
     if str(config["ENGINE"]).endswith("postgresql"):
         mode = env.str("DATABASE_SYNCHRONOUS_COMMIT", default="off")
-        options = config.get("OPTIONS")
-        config["OPTIONS"] = {
-            **(options if isinstance(options, dict) else {}),
-            "options": f"-c synchronous_commit={mode}",
-        }
+        config["OPTIONS"] = {**_options(config), "options": f"-c synchronous_commit={mode}"}
     return config
+
+
+# SQLite on embedded defaults is shared by the web app, the Celery worker and beat (three
+# processes). WAL lets readers run beside the one writer; a write transaction takes the write lock
+# when it begins (IMMEDIATE), so two writers queue on the busy timeout instead of one failing with
+# "database is locked" when it upgrades a read lock; synchronous=NORMAL is safe in WAL mode.
+SQLITE_OPTIONS: dict[str, object] = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
+def _options(config: dict[str, object]) -> dict[str, object]:
+    options = config.get("OPTIONS")
+    return dict(options) if isinstance(options, dict) else {}
+
+
+def filesystem_broker(folder: Path) -> dict[str, object]:
+    """Celery settings for kombu's filesystem transport in ``folder`` (created if missing).
+
+    The broker of the embedded defaults: messages are JSON files that the web app, beat and the
+    worker on one machine exchange through a directory, so it needs no server, no extra package and
+    no second writer on the app's SQLite database. One machine only; production sets
+    ``CELERY_BROKER_URL`` (Redis).
+    """
+    folders = {name: folder / name for name in ("queue", "control", "processed")}
+    for path in folders.values():
+        path.mkdir(parents=True, exist_ok=True)
+    return {
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            "data_folder_in": str(folders["queue"]),
+            "data_folder_out": str(folders["queue"]),
+            "control_folder": str(folders["control"]),
+            "processed_folder": str(folders["processed"]),
+            "store_processed": False,
+        },
+    }
 
 
 DATABASES = {"default": database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
@@ -239,7 +276,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ------------------------------------------------------------------------------------
-# With no broker configured the tasks run eagerly in-process: a fresh machine needs no server.
+# With no broker configured the tasks run eagerly in-process (development settings instead queue
+# them on a broker that needs no server, for a worker and beat started beside the web app).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,7 +1,9 @@
 """Development on embedded defaults: no services needed, OpenRouter is the local emulator."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, env
+from .base import BASE_DIR, INSTALLED_APPS, env, filesystem_broker
 
 # The local OpenRouter (its management command and WSGI app); never installed in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.emulator"]
@@ -24,3 +26,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Celery as in production (a worker and beat, started by scripts/run-dev.sh), on kombu's filesystem
+# transport unless CELERY_BROKER_URL names a broker (Redis). Tasks run eagerly in-process only when
+# CELERY_TASK_ALWAYS_EAGER=true is set.
+if not env.str("CELERY_BROKER_URL", default=""):
+    _broker = filesystem_broker(Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / "var" / "celery"))))
+    CELERY_BROKER_URL = _broker["CELERY_BROKER_URL"]
+    CELERY_BROKER_TRANSPORT_OPTIONS = _broker["CELERY_BROKER_TRANSPORT_OPTIONS"]
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

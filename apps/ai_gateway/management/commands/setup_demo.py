@@ -1,53 +1,28 @@
 """Create (or refresh) the demo tenant for development, pointed at the local emulator.
 
-Prints the login. With the emulator running, it also makes a few real calls through the gateway
-so every page has real data; each run adds nothing when the demo already has calls.
+Prints the login. With the emulator running, it also makes real calls through the gateway
+(``simulate_usage``) and fills the ROI pages with bookings (``seed_demo_bookings``, a command of
+the ROI app, named rather than imported: ROI sits above the gateway), so every page has data on
+first login. A second run adds nothing: no calls when the demo already has some, no booking twice.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User
-from apps.ai_gateway import features
-from apps.ai_gateway.errors import GatewayError
 from apps.emulator.demo import DEMO
 from apps.integrations.services import ai_settings_update
 from apps.usage.models import AIUsageLog
 
-DEMO_CALLS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
-    (
-        features.lead_enrich,
-        {"company": "Klippoteket AB", "website": "klippoteket.se", "notes": "Frisörkedja i Göteborg"},
-    ),
-    (
-        features.reviews_analyze,
-        {
-            "reviews": ["Fantastisk klippning, trevlig personal!", "Fick vänta 20 minuter."],
-            "business_name": "Klippoteket",
-        },
-    ),
-    (features.sms_classify, {"text": "Hej, kan jag boka en tid på fredag eftermiddag?"}),
-    (
-        features.message_generate,
-        {
-            "channel": "sms",
-            "tone": "friendly",
-            "length": "short",
-            "brief": "Påminnelse om bokad tid i morgon kl 14",
-            "recipient_name": "Anna",
-        },
-    ),
-    (
-        features.prompt_run,
-        {"prompt": "Ge tre idéer för att få fler återkommande kunder till en frisörsalong."},
-    ),
-]
+# Calls simulate_usage makes on a fresh demo: every use case several times, some streamed, a few
+# failures and fallbacks, so the dashboards have something to show.
+DEMO_CALLS = 60
 
 
 class Command(BaseCommand):
@@ -77,14 +52,6 @@ class Command(BaseCommand):
             verify=True,
         )
         if not no_calls and not AIUsageLog.objects.for_user(user).exists():
-            self._demo_calls(user)
+            call_command("simulate_usage", user=username, calls=DEMO_CALLS, stdout=self.stdout)
+        call_command("seed_demo_bookings", user=username, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"\n  Demo login:  username {username}   password {password}\n"))
-
-    def _demo_calls(self, user: User) -> None:
-        for run, kwargs in DEMO_CALLS:
-            try:
-                run(user=user, **kwargs)
-            except GatewayError as exc:
-                self.stdout.write(self.style.WARNING(f"  demo call skipped: {exc.message}"))
-                return
-        self.stdout.write(f"  Made {len(DEMO_CALLS)} demo AI calls through the gateway.")
