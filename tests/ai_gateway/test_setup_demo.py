@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -12,7 +14,7 @@ from apps.accounts.models import User
 from apps.emulator.demo import DEMO
 from apps.integrations.models import AISettings
 from apps.roi.management.commands.seed_demo_bookings import demo_bookings
-from apps.roi.models import Booking
+from apps.roi.models import Booking, ROISettings
 from apps.usage.models import AIUsageLog
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +38,16 @@ def test_setup_demo_creates_a_working_tenant_and_is_repeatable(settings: Any, de
         DEMO.management_key,
     )
     assert (row.api_key_status, row.management_key_status) == ("ok", "ok")
-    calls = AIUsageLog.objects.filter(user=user)
+    calls = AIUsageLog.objects.filter(user=user, source="gateway")
     assert calls.count() == 60
+    # The emulator's history of the demo key, synced through the real sync: one adjustment row per
+    # earlier UTC day and model, none for today (only completed days are synced).
+    synced = AIUsageLog.objects.filter(user=user, source="activity_sync")
+    synced_days = set(synced.values_list("activity_date", flat=True))
+    assert len(synced_days) == 30
+    assert max(synced_days) == timezone.now().date() - dt.timedelta(days=1)
+    synced_count = synced.count()
+    assert ROISettings.objects.get(user=user).support_sek == Decimal("990.00")
     assert set(calls.values_list("use_case", flat=True)) == {
         "chat",
         "lead_enrichment",
@@ -58,6 +68,7 @@ def test_setup_demo_creates_a_working_tenant_and_is_repeatable(settings: Any, de
     second = StringIO()
     call_command("setup_demo", stdout=second)
     assert calls.count() == 60  # a second run adds no calls
+    assert synced.count() == synced_count  # re-syncing the same days writes no new rows
     assert Booking.objects.filter(user=user).count() == len(expected)  # nor bookings
     assert "0 demo bookings added." in second.getvalue()
     assert User.objects.filter(username="demo").count() == 1

@@ -1,9 +1,10 @@
 """Create (or refresh) the demo tenant for development, pointed at the local emulator.
 
 Prints the login. With the emulator running, it also makes real calls through the gateway
-(``simulate_usage``) and fills the ROI pages with bookings (``seed_demo_bookings``, a command of
-the ROI app, named rather than imported: ROI sits above the gateway), so every page has data on
-first login. A second run adds nothing: no calls when the demo already has some, no booking twice.
+(``simulate_usage``), syncs the emulator's history of the demo key through the real activity sync
+(``sync_openrouter_activity``), and fills the ROI pages with bookings and fixed costs
+(``seed_demo_bookings``, a command of the ROI app, named rather than imported: ROI sits above the
+gateway), so every page has data on first login. A second run adds nothing: no calls when the demo already has some, no booking twice.
 """
 
 from __future__ import annotations
@@ -53,5 +54,7 @@ class Command(BaseCommand):
         )
         if not no_calls and not AIUsageLog.objects.for_user(user).exists():
             call_command("simulate_usage", user=username, calls=DEMO_CALLS, stdout=self.stdout)
+        # OpenRouter's own record of the key's earlier days, through the real sync (idempotent).
+        call_command("sync_openrouter_activity", user=username, stdout=self.stdout)
         call_command("seed_demo_bookings", user=username, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"\n  Demo login:  username {username}   password {password}\n"))

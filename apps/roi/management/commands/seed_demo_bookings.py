@@ -16,8 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.roi.models import Booking
-from apps.roi.services import booking_create
+from apps.roi.models import Booking, ROISettings
+from apps.roi.services import booking_create, roi_settings_update
 
 # (description, price in SEK): a hair salon's services.
 SERVICES = (
@@ -27,6 +27,16 @@ SERVICES = (
     ("Skäggtrimning", Decimal("295.00")),
     ("Barnklippning", Decimal("295.00")),
 )
+
+# A small salon's monthly fixed costs in SEK, and the platform's one-time integration fee, which
+# started 60 days ago so the ROI report shows a break-even point.
+DEMO_FIXED_COSTS = {
+    "telephony_sek": Decimal("450.00"),
+    "sms_sek": Decimal("200.00"),
+    "email_sek": Decimal("150.00"),
+    "support_sek": Decimal("990.00"),
+    "integration_cost_sek": Decimal("5000.00"),
+}
 
 
 def demo_bookings(today: dt.date, days: int) -> list[tuple[str, dt.date, str, Decimal]]:
@@ -42,7 +52,7 @@ def demo_bookings(today: dt.date, days: int) -> list[tuple[str, dt.date, str, De
 
 
 class Command(BaseCommand):
-    help = "Fill the ROI pages of a (demo) user with a few hundred bookings (idempotent)."
+    help = "Fill the ROI pages of a (demo) user: a few hundred bookings and fixed costs (idempotent)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--user", default="demo")
@@ -67,3 +77,7 @@ class Command(BaseCommand):
                 )
                 created += 1
         self.stdout.write(f"  {created} demo bookings added.")
+        if not ROISettings.objects.filter(user=owner).exists():
+            start = timezone.now().date() - dt.timedelta(days=60)
+            roi_settings_update(user=owner, values={**DEMO_FIXED_COSTS, "integration_start": start})
+            self.stdout.write("  ROI fixed costs filled in.")
