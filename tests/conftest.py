@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -166,3 +168,17 @@ def management_key(emulator: Any, account: Any) -> str:
 def configured_a(user_a: Any, inference_key: str) -> Any:
     """Alice's AI settings with a working key on the emulator."""
     return AISettingsFactory(user=user_a, openrouter_api_key=inference_key)
+
+
+@pytest.fixture
+def keep_test_connection() -> Iterator[None]:
+    """As Django's test client does: ending a request must not close the test's connection.
+
+    For tests that close a streamed response themselves (a browser hanging up) or call the WSGI
+    app directly: ``request_finished`` would otherwise close the connection that holds the
+    test's transaction (PostgreSQL; SQLite's in-memory database ignores the close)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -44,7 +44,10 @@ class _AsyncOverWSGI(httpx.AsyncBaseTransport):
 
     def _call(self, request: httpx.Request) -> httpx.Response:
         response = self._sync.handle_request(request)
-        content = b"".join(response.stream)
+        try:
+            content = b"".join(response.stream)
+        finally:
+            response.close()  # as a server does after the last byte: runs the after-response writes
         return httpx.Response(response.status_code, headers=response.headers, content=content)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -221,6 +221,9 @@ def test_the_chat_page_marks_the_list_for_live_updates(page_a: Any) -> None:
     assert 'id="chat-working"' in html
 
 
+# Transactional: closing the response ends the request, and Django then closes the database
+# connection (harmless for SQLite in memory, fatal to a test transaction on PostgreSQL).
+@pytest.mark.django_db(transaction=True)
 def test_closing_the_chat_stream_from_the_browser_cancels_upstream(
     page_a: Any, configured_a: Any, emulator: Any
 ) -> None:
@@ -242,6 +245,9 @@ def test_closing_the_chat_stream_from_the_browser_cancels_upstream(
     assert ChatMessage.objects.get(role="assistant").content == delta["delta"]
 
 
+# Transactional: closing the response ends the request, and Django then closes the database
+# connection (harmless for SQLite in memory, fatal to a test transaction on PostgreSQL).
+@pytest.mark.django_db(transaction=True)
 def test_closing_the_chat_stream_before_any_answer_still_finalises_the_row(
     page_a: Any, configured_a: Any, emulator: Any
 ) -> None:
@@ -261,6 +267,9 @@ def test_feature_pages_offer_elapsed_time_and_cancel(page_a: Any) -> None:
     assert "js/working.js" in html
 
 
+# Transactional: closing the response ends the request, and Django then closes the database
+# connection (harmless for SQLite in memory, fatal to a test transaction on PostgreSQL).
+@pytest.mark.django_db(transaction=True)
 def test_a_chat_response_closed_before_its_first_event_cancels_upstream(
     page_a: Any, configured_a: Any, emulator: Any
 ) -> None:

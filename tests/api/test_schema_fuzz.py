@@ -10,20 +10,19 @@ The number of requests sent is written at the end of the run.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from apps.accounts.services import api_token_create
-from apps.usage.models import AIUsageLog
+from apps.usage.models import AIUsageLog, SyncRun
 from tests.factories import AISettingsFactory, BookingFactory, UserFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
@@ -50,16 +49,6 @@ def _count(who: str) -> None:
 
 
 @pytest.fixture
-def keep_test_connection() -> Iterator[None]:
-    """As Django's test client does: the request cycle must not close the test's connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
 def high_rate_limits(settings: Any) -> None:
     """Throttles far above what the run sends, so every operation is reached (the cache, which
     holds the counters, is cleared before each test)."""
@@ -77,6 +66,9 @@ def tenants(db: Any, emulator: Any, inference_key: str, high_rate_limits: None) 
     theirs = {"/api/roi/bookings/{id}/": BookingFactory(user=other).pk}
     _ledger_row(owner)
     theirs["/api/usage/logs/{id}/"] = _ledger_row(other).pk
+    theirs["/api/usage/sync/{id}/"] = SyncRun.objects.create(
+        user=other, start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 1), trigger="api"
+    ).pk
     token = api_token_create(user=owner, name="fuzz").plaintext
     return {"header": {"Authorization": f"Bearer {token}"}, "theirs": theirs, "other": other}
 
@@ -128,7 +120,11 @@ def _their_rows(user: Any) -> list[Any]:
     from apps.roi.models import Booking
 
     bookings = list(Booking.objects.filter(user=user).order_by("pk").values())
-    return [bookings, list(AIUsageLog.objects.filter(user=user).order_by("pk").values())]
+    return [
+        bookings,
+        list(AIUsageLog.objects.filter(user=user).order_by("pk").values()),
+        list(SyncRun.objects.filter(user=user).order_by("pk").values()),
+    ]
 
 
 @pytest.mark.django_db

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import time_machine
 
+from tests.factories import AISettingsFactory
+
 # Noon UTC on a Saturday; OpenRouter's window is then 2026-10-29..2026-11-27.
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 YESTERDAY = dt.date(2026, 11, 27)
@@ -22,7 +24,7 @@ def frozen() -> Iterator[Any]:
 
 
 @pytest.fixture
-def tenant(emulator: Any, configure: Callable[..., Any]) -> Callable[..., Any]:
+def tenant(emulator: Any) -> Callable[..., Any]:
     """A user with their own OpenRouter account, an API key and a management key."""
 
     def _tenant(user: Any, *, management: bool = True, credits: str = "100") -> Any:
@@ -36,7 +38,7 @@ def tenant(emulator: Any, configure: Callable[..., Any]) -> Callable[..., Any]:
                 "openrouter_management_key": management_key,
                 "management_key_last4": management_key[-4:],
             }
-        configure(user, api_key, **fields)
+        AISettingsFactory(user=user, openrouter_api_key=api_key, **fields)
         user.or_account, user.or_api_key, user.or_management_key = account, api_key, management_key
         return user
 

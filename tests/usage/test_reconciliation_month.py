@@ -114,7 +114,6 @@ def test_after_a_sync_the_ledger_equals_openrouters_bill_per_day_and_model(
     user_b: Any,
     tenant: Any,
     emulator: Any,
-    configure: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with time_machine.travel(dt.datetime(2026, 10, 30, 9, tzinfo=dt.UTC), tick=False):

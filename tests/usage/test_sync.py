@@ -355,7 +355,7 @@ def test_a_retried_429_then_success_completes(
 
 
 def test_a_wrong_type_management_key_needs_attention_without_retries(
-    frozen: Any, user_a: Any, tenant: Any, emulator: Any, configure: Any
+    frozen: Any, user_a: Any, tenant: Any, emulator: Any
 ) -> None:
     tenant(user_a)
     # An inference key stored as the management key: OpenRouter answers 403.
@@ -443,7 +443,7 @@ def test_the_nightly_fan_out_twice_changes_nothing_the_second_time(
 
 
 def test_whole_account_setting_reads_every_key(
-    frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any, configure: Any
+    frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any
 ) -> None:
     tenant(user_a)
     other_key = emulator.add_key(user_a.or_account, kind="inference", name="other")

@@ -144,7 +144,9 @@ def test_runs_list_is_mine_newest_first_and_another_users_run_is_404(
     missing = api_a.get(f"{SYNC}{theirs.pk + 1000}/")
     other = api_a.get(f"{SYNC}{theirs.pk}/")
     assert (other.status_code, other.json()) == (missing.status_code, missing.json())
-    assert missing.json() == {"error": {"code": "not_found", "message": "Hittades inte."}}
+    assert missing.json() == {
+        "error": {"code": "not_found", "message": "Not found."}
+    }  # English: no Accept-Language
 
 
 def test_runs_list_query_count_is_pinned(frozen: Any, api_a: APIClient, user_a: Any) -> None:
