@@ -30,6 +30,7 @@ from apps.ai_gateway import use_cases
 from apps.ai_gateway.errors import GatewayError
 from apps.ai_gateway.services import Completion, complete
 from apps.core import http
+from apps.core.formatting import format_usd
 from apps.integrations.models import UseCase
 from apps.integrations.selectors import OpenRouterKeyUnavailable, openrouter_api_key_get
 from apps.usage.models import AIUsageLog
@@ -240,5 +241,5 @@ class Command(BaseCommand):
         spent = sum((row.cost_usd or Decimal(0) for row in rows), Decimal(0))
         self.stdout.write(
             f"  {outcomes['success']} succeeded, {outcomes['fallback']} served by the fallback provider, "
-            f"{outcomes['failed']} failed; ${spent} recorded in the ledger."
+            f"{outcomes['failed']} failed; {format_usd(spent, language='en')} recorded in the ledger."
         )
