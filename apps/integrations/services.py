@@ -26,8 +26,7 @@ from .validators import model_id_clean, openrouter_key_clean
 
 _SECRET_FIELDS = tuple(fields.secret for fields in SLOT_FIELDS.values())
 PLATFORM_KEY_LOCKED = _(
-    "Your API key is provided by the platform and cannot be replaced or removed here. "
-    "Contact support to change it."
+    "Your API key is provided by the platform and cannot be replaced or removed here."
 )
 
 
