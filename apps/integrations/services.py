@@ -25,9 +25,7 @@ from .selectors import ai_settings_display_get, openrouter_key_get
 from .validators import model_id_clean, openrouter_key_clean
 
 _SECRET_FIELDS = tuple(fields.secret for fields in SLOT_FIELDS.values())
-PLATFORM_KEY_LOCKED = _(
-    "Your API key is provided by the platform and cannot be replaced or removed here."
-)
+PLATFORM_KEY_LOCKED = _("Your API key is provided by the platform and cannot be replaced or removed here.")
 
 
 @dataclass(frozen=True)
