@@ -365,3 +365,58 @@ def test_the_provisioned_key_never_appears_in_admin_html_messages_logs_or_audit_
             assert not any(piece in text for text in seen)
             assert not any(piece in text for text in audit)
             assert piece not in caplog.text
+
+
+# ------------------------------------------------------------------ the settings API
+
+
+SETTINGS_API = "/api/integrations/openrouter/"
+
+
+def test_the_settings_api_shows_the_platform_key_without_the_key(
+    platform: Any, api_a: Any, api_b: Any, staff: Any, user_a: Any
+) -> None:
+    plaintext = _provisioned(user_a, staff, "30")
+
+    mine = api_a.get(SETTINGS_API).json()
+    theirs = api_b.get(SETTINGS_API).json()
+
+    assert (mine["api_key_source"], mine["platform_key"]) == (
+        "platform",
+        {"limit_usd": "30.00", "limit_reset": "monthly", "disabled": False},
+    )
+    assert mine["api_key"]["last4"] == plaintext[-4:]
+    assert plaintext[9:21] not in str(mine)
+    assert (theirs["api_key_source"], theirs["platform_key"], theirs["api_key"]["configured"]) == (
+        "own",
+        None,
+        False,
+    )
+
+
+def test_the_settings_api_refuses_to_replace_or_remove_a_platform_key(
+    platform: Any, api_a: Any, staff: Any, user_a: Any
+) -> None:
+    plaintext = _provisioned(user_a, staff)
+
+    replaced = api_a.put(SETTINGS_API, {"api_key": "sk-or-v1-" + "f6" * 32}, format="json")
+    removed = api_a.put(SETTINGS_API, {"remove_api_key": True}, format="json")
+
+    for response in (replaced, removed):
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": {
+                "code": "invalid",
+                "message": "Your API key is provided by the platform and cannot be replaced or removed here.",
+            }
+        }
+    assert openrouter_key_get(user=user_a, slot=KeySlot.API) == plaintext
+
+
+def test_the_status_card_says_a_management_key_is_not_needed(
+    platform: Any, page_a: Client, staff: Any, user_a: Any
+) -> None:
+    _provisioned(user_a, staff)
+    status = _text(page_a.get(STATUS))
+    assert "Not needed: the platform reads your key's activity history with its own management key." in status
+    assert "Optional. Add one to see the account balance" not in status
