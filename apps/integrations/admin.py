@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from apps.core.admin import money_column
 
 from .admin_platform import platform_key_action_run
+from .platform_keys import platform_key_upstream_get
 from .clients import platform_keys_enabled
 from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
 from .services import ai_settings_update
@@ -193,6 +194,7 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
             "enabled": platform_keys_enabled(),
             "max_limit": settings.OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD,
             "change_url": reverse("admin:integrations_aisettings_change", args=[row.pk]),
+            "upstream": platform_key_upstream_get(row=row),
         }
         return TemplateResponse(request, "admin/integrations/aisettings/platform_key.html", context)
 

@@ -34,7 +34,7 @@ from apps.core.services import audit_record
 from .account import account_cache_clear
 from .clients import platform_client, platform_keys_enabled
 from .models import SLOT_FIELDS, AISettings, KeySlot, KeySource, KeyStatus
-from .openrouter import ErrorCode, NotFoundError, OpenRouterClient, OpenRouterError
+from .openrouter import ApiKey, ErrorCode, NotFoundError, OpenRouterClient, OpenRouterError
 from .selectors import ai_settings_call_cache_forget
 
 logger = logging.getLogger(__name__)
@@ -183,6 +183,22 @@ _KEY_FIELDS = [
     "platform_key_limit_usd",
     "platform_key_disabled",
 ]
+
+
+# ------------------------------------------------------------------ read
+
+
+def platform_key_upstream_get(*, row: AISettings) -> ApiKey | str:
+    """What OpenRouter reports for the tenant's platform key (limit, usage), or why it could not
+    be asked (staff's page shows either; nothing is stored)."""
+    if not platform_keys_enabled() or not row.has_platform_key:
+        return ""
+    with platform_client() as client:
+        try:
+            # Reference: https://openrouter.ai/docs/guides/overview/auth/management-api-keys (GET /keys/{hash})
+            return client.key_get(row.platform_key_hash)
+        except OpenRouterError as exc:
+            return _refused(exc, consequence="").message.strip()
 
 
 # ------------------------------------------------------------------ create

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -420,3 +421,29 @@ def test_the_status_card_says_a_management_key_is_not_needed(
     status = _text(page_a.get(STATUS))
     assert "Not needed: the platform reads your key's activity history with its own management key." in status
     assert "Optional. Add one to see the account balance" not in status
+
+
+def test_the_admin_page_shows_openrouters_usage_of_the_key(
+    platform: Any, staff_page: Client, staff: Any, user_a: Any
+) -> None:
+    plaintext = _provisioned(user_a, staff, "10")
+    platform.key(plaintext).add_spend(dt.datetime.now(dt.UTC).date(), Decimal("2.5"))
+    row = AISettings.objects.get(user=user_a)
+
+    text = _text(staff_page.get(_page_url(row)))
+
+    assert "Used this month: $2.50. Left of the limit: $7.50." in text
+
+
+def test_the_admin_page_says_when_openrouter_cannot_be_asked(
+    platform: Any, staff_page: Client, staff: Any, user_a: Any
+) -> None:
+    _provisioned(user_a, staff)
+    row = AISettings.objects.get(user=user_a)
+    platform.inject("status", path=f"/keys/{row.platform_key_hash}", status=502)
+
+    text = _text(staff_page.get(_page_url(row)))
+
+    assert (
+        '<div class="readonly" id="platform-key-upstream"> OpenRouter refused the request (HTTP 502)' in text
+    )
