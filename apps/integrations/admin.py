@@ -20,9 +20,9 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from apps.core.admin import money_column
 
 from .admin_platform import platform_key_action_run
-from .platform_keys import platform_key_upstream_get
 from .clients import platform_keys_enabled
 from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
+from .platform_keys import platform_key_upstream_get
 from .services import ai_settings_update
 from .validators import KEY_MAX_LENGTH, model_id_clean, openrouter_key_clean
 
@@ -165,7 +165,7 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
     def get_urls(self) -> list[URLPattern]:
         page = self.admin_site.admin_view(self.platform_key_view)
         name = f"{self.opts.app_label}_{self.opts.model_name}_platform_key"
-        return [path("<path:object_id>/platform-key/", page, name=name), *super().get_urls()]
+        return [path("<int:object_id>/platform-key/", page, name=name), *super().get_urls()]
 
     @admin.display(description=_("Platform key"))
     def platform_key_link(self, obj: AISettings) -> str:
@@ -175,7 +175,7 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
         return format_html('<a href="{}">{}</a>', url, _("Create, rotate, limit, disable or delete"))
 
     @method_decorator(sensitive_variables())
-    def platform_key_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def platform_key_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Staff with ``manage_platform_key`` run the tenant's platform key; others get a 403."""
         if not request.user.has_perm("integrations.manage_platform_key"):
             raise PermissionDenied

@@ -447,3 +447,18 @@ def test_the_admin_page_says_when_openrouter_cannot_be_asked(
     assert (
         '<div class="readonly" id="platform-key-upstream"> OpenRouter refused the request (HTTP 502)' in text
     )
+
+
+def test_the_ai_tab_intro_says_the_key_is_provided(
+    platform: Any, page_a: Client, staff: Any, user_a: Any
+) -> None:
+    _provisioned(user_a, staff)
+    text = _text(page_a.get(INDEX))
+    assert "Your OpenRouter key is provided by the platform." in text
+    assert "Connect your OpenRouter account." not in text
+
+
+def test_a_non_numeric_admin_id_is_not_a_server_error(platform: Any, staff_page: Client) -> None:
+    response = staff_page.get("/admin/integrations/aisettings/abc/platform-key/", follow=True)
+    assert response.status_code in (200, 404)
+    assert "Platform key for" not in _text(response)
