@@ -112,7 +112,9 @@ def test_the_provisioned_key_serves_the_tenants_ai_calls(
 @pytest.mark.parametrize(
     ("fault", "params", "status"),
     [
+        ("status", {"status": 403}, "HTTP 403"),
         ("rate_limit", {}, "HTTP 429"),
+        ("status", {"status": 500}, "HTTP 500"),
         ("status", {"status": 502}, "HTTP 502"),
         ("status", {"status": 503}, "HTTP 503"),
     ],
