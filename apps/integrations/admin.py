@@ -191,6 +191,7 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
             "opts": self.opts,
             "original": row,
             "title": _("Platform key for %(user)s") % {"user": row.user},
+            "subtitle": None,
             "enabled": platform_keys_enabled(),
             "max_limit": settings.OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD,
             "change_url": reverse("admin:integrations_aisettings_change", args=[row.pk]),

@@ -85,7 +85,10 @@ def status_context(row: AISettings | None) -> dict[str, Any]:
     default_model = row.default_model if row and row.default_model else ""
     return {
         "key_rows": [_key_row(row, KeySlot.API), _key_row(row, KeySlot.MANAGEMENT)],
-        "provider_label": provider.label,
+        # A platform tenant's OpenRouter calls use the platform's key, not "your key".
+        "provider_label": _("OpenRouter (provided by the platform)")
+        if provider == Provider.OPENROUTER and row is not None and row.has_platform_key
+        else provider.label,
         "provider_is_system": provider == Provider.SYSTEM,
         "fallback_on": fallback,
         "system_configured": system_provider_configured(),
