@@ -253,6 +253,7 @@ def test_the_configure_dialog_does_not_ask_for_a_key_and_refuses_one(
     removed = page_a.post("/dashboard/integrations/ai/keys/api/remove/", follow=True)
 
     assert 'name="api_key"' not in dialog
+    assert 'name="management_key"' not in dialog  # the platform reads the activity itself
     assert f'Provided by the platform: <span class="mono">…{plaintext[-4:]}</span>' in dialog
     assert posted.status_code == 200
     assert "Your API key is provided by the platform and cannot be replaced or removed here." in _text(posted)
