@@ -55,7 +55,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import (  # noqa: E402  (the bench directory is put on the path just above)
+from harness import (
     BODY,
     PG_SERVER,
     PY,
@@ -130,9 +130,7 @@ def live_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     from apps.emulator.demo import DEMO
 
     emulator = f"http://127.0.0.1:{args.emulator_port}/api/v1"
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL", "CACHE_URL", "DATABASE_URL")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL", "CACHE_URL", "DATABASE_URL")}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.dev",
@@ -350,7 +348,9 @@ def invariant(
     if is_fallback:
         generations = [g for g in live.generations() if g["id"] == row.generation_id]
     if not billed:
-        check(generations == [], f"the emulator billed {len(generations)} generation(s) for an unbilled fault")
+        check(
+            generations == [], f"the emulator billed {len(generations)} generation(s) for an unbilled fault"
+        )
         check(row.cost_usd is None or row.cost_usd == 0, f"an unbilled failure costs {row.cost_usd}")
         return row
     check(len(generations) == 1, f"the emulator billed {len(generations)} generations, expected 1")
@@ -460,9 +460,7 @@ fault("502 x2, then 200")(_5xx_then_200(502))
 fault("503 x2, then 200")(_5xx_then_200(503))
 
 
-def _not_retried(
-    kind: str, answer: int, code: str, row_code: str, **params: Any
-) -> Callable[[Live], str]:
+def _not_retried(kind: str, answer: int, code: str, row_code: str, **params: Any) -> Callable[[Live], str]:
     def run(live: Live) -> str:
         t = live.tenant()
         live.inject(kind, t, **params)
@@ -502,7 +500,13 @@ def f_read_timeout(live: Live) -> str:
     check(error_of(r) == (504, "maybe_billed"), f"answered {error_of(r)}")
     check(r.headers.get("x-should-retry") == "false", "no x-should-retry: false on a maybe-billed 504")
     row = invariant(
-        live, t, status="timeout", attempts=1, error_code="read_timeout", billed=True, awaits_reconciliation=True
+        live,
+        t,
+        status="timeout",
+        attempts=1,
+        error_code="read_timeout",
+        billed=True,
+        awaits_reconciliation=True,
     )
     reconcile(live, t)
     row = gateway_rows(t)[0]
@@ -574,9 +578,7 @@ def f_stream_no_usage(live: Live) -> str:
     check(response.status_code == 200 and events[-1:] == ["[DONE]"], "the stream did not end")
     rows = settled_rows(t, 1)
     status = rows[0].status
-    row = invariant(
-        live, t, status=status, attempts=1, error_code=rows[0].error_code, billed=True
-    )
+    row = invariant(live, t, status=status, attempts=1, error_code=rows[0].error_code, billed=True)
     check(status in ("success", "error"), f"status {status}")
     return f"row {status} {row.error_code or ''} filled from /generation: {row.cost_usd} USD"
 
@@ -642,10 +644,9 @@ def f_undecryptable(live: Live) -> str:
     table = AISettings._meta.db_table
     with connection.cursor() as cursor:
         # Ciphertext under a key the app does not hold (a lost or rotated-away encryption key).
-        cursor.execute(
-            f"UPDATE {table} SET openrouter_api_key = %s WHERE user_id = %s",  # noqa: S608 - table name from the model
-            ["gAAAAABnot-a-token-under-our-keys", t.user.pk],
-        )
+        # Raw SQL: the ORM would encrypt the value. The table name is the model's; values are bound.
+        sql = f"UPDATE {table} SET openrouter_api_key = %s WHERE user_id = %s"  # nosec B608
+        cursor.execute(sql, ["gAAAAABnot-a-token-under-our-keys", t.user.pk])
     t.syncable = False  # its sync would need the key it can no longer read
     before = len(live.requests_for(None))
     r = live.call(t)
@@ -661,7 +662,9 @@ def _fallback(kind: str, **params: Any) -> Callable[[Live], str]:
         live.inject(kind, t, times=4, **params)
         r = live.call(t)
         check(r.status_code == 200, f"answered {r.status_code}: {r.text[:200]}")
-        row = invariant(live, t, status="success", attempts=5, is_fallback=True, provider="system", billed=True)
+        row = invariant(
+            live, t, status="success", attempts=5, is_fallback=True, provider="system", billed=True
+        )
         return f"system provider answered; one row is_fallback, its own cost {row.cost_usd} USD"
 
     return run
@@ -777,7 +780,10 @@ def f_killed(live: Live) -> str:
     check(usage_expire_stale_pending() == 0, "the sweeper expired a fresh pending row")
     check(usage_expire_stale_pending(older_than=dt.timedelta(0)) == 1, "the sweeper expired nothing")
     row = gateway_rows(t)[0]
-    check((row.status, row.error_code) == ("timeout", "stale_pending"), f"swept to {row.status} {row.error_code}")
+    check(
+        (row.status, row.error_code) == ("timeout", "stale_pending"),
+        f"swept to {row.status} {row.error_code}",
+    )
     check(row.cost_usd is None, f"swept row costs {row.cost_usd}, expected unknown")
 
     # The same 15 minutes release the idempotency key: the next retry takes it over and runs once.
@@ -833,7 +839,7 @@ def run_suite(live: Live, names: list[str]) -> tuple[int, int]:
             detail = fn(live)
         except Broken as exc:
             print(f"  FAIL  {name}: {exc}", flush=True)
-        except Exception:  # noqa: BLE001 - one fault's crash must not hide the others' results
+        except Exception:
             print(f"  FAIL  {name}: crashed\n{traceback.format_exc()}", flush=True)
         else:
             survived += 1
@@ -850,12 +856,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-port", type=int, default=19250)
     parser.add_argument("--emulator-port", type=int, default=19251)
     parser.add_argument("--concurrent", type=int, default=50)
-    parser.add_argument("--only", nargs="*", default=[], help="run the faults whose name contains one of these")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="run the faults whose name contains one of these"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (database, broker)")
     args = parser.parse_args(argv)
 
     # On tmpfs when there is one: the throwaway SQLite file and broker need no disk flushes.
-    shm = Path("/dev/shm")
+    shm = Path("/dev/shm")  # nosec B108 - mkdtemp below makes a private (0700) folder in it
     workdir = Path(tempfile.mkdtemp(prefix="faults-", dir=shm if shm.is_dir() else None))
     procs = Processes()
     try:
