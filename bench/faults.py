@@ -273,7 +273,8 @@ class Live:
 
     def stream_events(self, tenant: Tenant, **headers: str) -> tuple[httpx.Response, list[str]]:
         with self.stream(tenant, **headers) as response:
-            events = [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
+            response.read()  # kept, so an error answer (JSON) can be read too
+        events = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
         return response, events
 
 
@@ -496,9 +497,14 @@ def f_401(live: Live) -> str:
 def f_read_timeout(live: Live) -> str:
     t = live.tenant()
     live.inject("read_timeout", t)
-    r = live.call(t)
+    r = live.call(t, **{"Idempotency-Key": "faults-rt"})
     check(error_of(r) == (504, "maybe_billed"), f"answered {error_of(r)}")
     check(r.headers.get("x-should-retry") == "false", "no x-should-retry: false on a maybe-billed 504")
+    # A partner's retry with the same key must not pay twice: the stored 504 is replayed.
+    again = live.call(t, **{"Idempotency-Key": "faults-rt"})
+    check(error_of(again) == (504, "maybe_billed"), f"the retry answered {error_of(again)}")
+    check(again.headers.get("Idempotent-Replayed") == "true", "the retry was not a replay")
+    check(again.headers.get("x-should-retry") == "false", "the replayed 504 lost x-should-retry: false")
     row = invariant(
         live,
         t,
@@ -533,6 +539,39 @@ def _unreadable_200(kind: str, *, billed: bool, **params: Any) -> Callable[[Live
 fault("200 with an HTML body")(_unreadable_200("html", billed=False, status=200))
 fault("200 with a non-JSON body")(_unreadable_200("non_json", billed=False))
 fault("200 with a truncated body (billed)")(_unreadable_200("truncated", billed=True))
+
+
+@fault("stream cut off mid-way (billed)")
+def f_stream_truncated(live: Live) -> str:
+    t = live.tenant()
+    live.inject("truncated", t)
+    response, events = live.stream_events(t)
+    check(response.status_code == 200 and events[-1:] == ["[DONE]"], "the stream did not end with [DONE]")
+    last = json.loads(events[-2])
+    check("error" in last, f"a cut-off stream ended without an error event: {last}")
+    row = invariant(live, t, status="error", attempts=1, error_code="incomplete_stream", billed=True)
+    return f"error event then [DONE]; row error incomplete_stream, settled to {row.cost_usd} USD"
+
+
+@fault("stream read timeout before the first byte (billed)")
+def f_stream_read_timeout(live: Live) -> str:
+    t = live.tenant()
+    live.inject("read_timeout", t)
+    response, _ = live.stream_events(t)
+    check(error_of(response) == (504, "maybe_billed"), f"answered {error_of(response)}")
+    check(response.headers.get("x-should-retry") == "false", "no x-should-retry: false")
+    invariant(
+        live,
+        t,
+        status="timeout",
+        attempts=1,
+        error_code="read_timeout",
+        billed=True,
+        awaits_reconciliation=True,
+    )
+    reconcile(live, t)
+    same_as_generation(gateway_rows(t)[0], live.generations(t.key_hash)[0])
+    return "504 JSON before any event, x-should-retry false; reconciled. " + day_totals_match(live, t)
 
 
 @fault("200 carrying {error}")
@@ -570,17 +609,27 @@ def f_missing_usage(live: Live) -> str:
     return f"200; row filled from /generation: {row.cost_usd} USD"
 
 
-@fault("stream without usage")
+@fault("stream with finish_reason and [DONE] but no usage")
+def f_stream_missing_usage(live: Live) -> str:
+    t = live.tenant()
+    live.inject("missing_usage", t)
+    response, events = live.stream_events(t)
+    check(response.status_code == 200 and events[-1:] == ["[DONE]"], "the stream did not end")
+    check(not any('"error"' in e for e in events), "a complete answer without usage was called an error")
+    row = invariant(live, t, status="success", attempts=1, billed=True)
+    check(row.cost_source == "generation_lookup", f"cost source {row.cost_source}")
+    return f"a success, flagged unpriced, filled from /generation: {row.cost_usd} USD"
+
+
+@fault("stream closed after the content, without finish, usage or [DONE] (billed)")
 def f_stream_no_usage(live: Live) -> str:
     t = live.tenant()
     live.inject("stream_no_usage", t)
     response, events = live.stream_events(t)
     check(response.status_code == 200 and events[-1:] == ["[DONE]"], "the stream did not end")
-    rows = settled_rows(t, 1)
-    status = rows[0].status
-    row = invariant(live, t, status=status, attempts=1, error_code=rows[0].error_code, billed=True)
-    check(status in ("success", "error"), f"status {status}")
-    return f"row {status} {row.error_code or ''} filled from /generation: {row.cost_usd} USD"
+    check("error" in json.loads(events[-2]), "an unfinished stream was passed off as complete")
+    row = invariant(live, t, status="error", attempts=1, error_code="incomplete_stream", billed=True)
+    return f"error event, row error incomplete_stream, filled from /generation: {row.cost_usd} USD"
 
 
 @fault("client disconnects mid-stream")
@@ -621,6 +670,38 @@ def f_idempotent_stream(live: Live) -> str:
     check(first == second and first[-1] == "[DONE]", "the replayed stream differs")
     invariant(live, t, status="success", attempts=1, billed=True)
     return f"one upstream call, {len(first)} events replayed"
+
+
+@fault("concurrent retries with one Idempotency-Key")
+def f_idempotent_race(live: Live) -> str:
+    t = live.tenant()
+    live.inject("slow_trickle", t, delay=0.3)  # the first call is still running when the others arrive
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: live.call(t, **{"Idempotency-Key": "faults-race"}), range(4)))
+    statuses = sorted(r.status_code for r in answers)
+    check(statuses.count(200) >= 1 and set(statuses) <= {200, 409}, f"statuses {statuses}")
+    for r in answers:
+        if r.status_code == 409:
+            check(error_of(r)[1] == "idempotency_in_progress", f"409 with {error_of(r)}")
+    invariant(live, t, status="success", attempts=1, billed=True)
+    return f"answers {statuses}: one upstream call, the others 409 in progress or replayed"
+
+
+@fault("idempotent retry after a 429 runs again")
+def f_idempotent_after_429(live: Live) -> str:
+    t = live.tenant()
+    live.inject("rate_limit", t, times=4)
+    first = live.call(t, **{"Idempotency-Key": "faults-429"})
+    check(error_of(first) == (429, "rate_limited"), f"answered {error_of(first)}")
+    second = live.call(t, **{"Idempotency-Key": "faults-429"})
+    check(second.status_code == 200, f"the retry answered {second.status_code}")
+    check(second.headers.get("Idempotent-Replayed") is None, "a certainly unbilled 429 was replayed")
+    rows = settled_rows(t, 2)
+    check([r.status for r in rows] == ["rate_limited", "success"], f"rows {[r.status for r in rows]}")
+    check(len(live.requests_for(t)) == 5, f"{len(live.requests_for(t))} upstream attempts, expected 4 + 1")
+    (generation,) = live.generations(t.key_hash)
+    same_as_generation(priced(t, rows[1].pk), generation)
+    return "429 (not billed) forgotten; the retry ran once: two rows, two logical calls"
 
 
 @fault("no stored key")
@@ -671,6 +752,18 @@ def _fallback(kind: str, **params: Any) -> Callable[[Live], str]:
 
 
 fault("fallback after 502 beyond the budget")(_fallback("status", status=502))
+
+
+@fault("stream fallback after 503 beyond the budget")
+def f_stream_fallback(live: Live) -> str:
+    t = live.tenant(fallback=True)
+    live.inject("status", t, status=503, times=4)
+    response, events = live.stream_events(t)
+    check(response.status_code == 200 and events[-1:] == ["[DONE]"], "the fallback stream did not end")
+    row = invariant(live, t, status="success", attempts=5, is_fallback=True, provider="system", billed=True)
+    return f"system provider streamed; one row is_fallback, {row.cost_usd} USD"
+
+
 fault("fallback after 429 beyond the budget")(_fallback("rate_limit"))
 
 
@@ -828,6 +921,18 @@ def f_reconcile_all(live: Live) -> str:
 # ----------------------------------------------------------------------------- running it
 
 
+def after_each(live: Live) -> None:
+    """Whatever the fault: it was really injected (the emulator used every scripted failure) and
+    no ledger row of any tenant is left pending."""
+    from apps.usage.models import AIUsageLog, UsageStatus
+
+    left = live.http.get(f"{live.origin}/_emulator/faults").json()["faults"]
+    check(left == [], f"scripted faults never reached upstream: {left}")
+    eventually(
+        lambda: not AIUsageLog.objects.filter(status=UsageStatus.PENDING).exists(), "no pending row anywhere"
+    )
+
+
 def run_suite(live: Live, names: list[str]) -> tuple[int, int]:
     injected = survived = 0
     for name, fn in FAULTS:
@@ -842,6 +947,11 @@ def run_suite(live: Live, names: list[str]) -> tuple[int, int]:
         except Exception:
             print(f"  FAIL  {name}: crashed\n{traceback.format_exc()}", flush=True)
         else:
+            try:
+                after_each(live)
+            except Broken as exc:
+                print(f"  FAIL  {name}: {exc}", flush=True)
+                continue
             survived += 1
             print(f"  ok    {name} ({time.monotonic() - started:.1f} s): {detail}", flush=True)
     return injected, survived
