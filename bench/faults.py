@@ -574,6 +574,38 @@ def f_stream_read_timeout(live: Live) -> str:
     return "504 JSON before any event, x-should-retry false; reconciled. " + day_totals_match(live, t)
 
 
+@fault("stream: 429 x3, then 200 (retried before the first byte)")
+def f_stream_429(live: Live) -> str:
+    t = live.tenant()
+    live.inject("rate_limit", t, times=3)
+    response, events = live.stream_events(t)
+    check(response.status_code == 200 and events[-1:] == ["[DONE]"], "the stream did not end")
+    check(not any('"error"' in e for e in events), "an error event in a retried stream")
+    invariant(live, t, status="success", attempts=4, billed=True)
+    return "one stream, one success row, 4 attempts"
+
+
+@fault("502 HTML page from the edge, then 200")
+def f_html_502(live: Live) -> str:
+    t = live.tenant()
+    live.inject("html", t, status=502)
+    r = live.call(t)
+    check(r.status_code == 200, f"answered {r.status_code}: {r.text[:200]}")
+    invariant(live, t, status="success", attempts=2, billed=True)
+    return "retried like any 502; one success row, 2 attempts"
+
+
+@fault("JSON 200 with finish_reason error (billed)")
+def f_json_finish_error(live: Live) -> str:
+    t = live.tenant()
+    live.inject("midstream_error", t)
+    r = live.call(t)
+    status, code = error_of(r)
+    check(status == 502, f"answered {status} {code}")
+    row = invariant(live, t, status="error", attempts=1, error_code="error_in_200", billed=True)
+    return f"502 {code}; row error with the tokens reported ({row.completion_tokens}), {row.cost_usd} USD"
+
+
 @fault("200 carrying {error}")
 def f_error_200(live: Live) -> str:
     t = live.tenant()
@@ -702,6 +734,60 @@ def f_idempotent_after_429(live: Live) -> str:
     (generation,) = live.generations(t.key_hash)
     same_as_generation(priced(t, rows[1].pk), generation)
     return "429 (not billed) forgotten; the retry ran once: two rows, two logical calls"
+
+
+@fault("caller-supplied ledger identifiers")
+def f_caller_ids(live: Live) -> str:
+    import uuid
+
+    t = live.tenant()
+    theirs = str(uuid.uuid4())
+    r = live.call(t, **{"X-Request-Id": theirs})
+    check(r.status_code == 200, f"answered {r.status_code}")
+    row = invariant(live, t, status="success", attempts=1, billed=True)
+    check(str(row.request_id) != theirs, "the row took the caller's request id")
+    refused = [
+        live.call(t, {**BODY, field: value})
+        for field, value in (("request_id", theirs), ("id", 1), ("log_id", 1), ("generation_id", "gen-1"))
+    ]
+    for answer in refused:
+        check(error_of(answer) == (400, "invalid_request"), f"an id field answered {error_of(answer)}")
+    check(len(gateway_rows(t)) == 1, "a refused body wrote a row")
+    check(len(live.requests_for(t)) == 1, "a refused body reached upstream")
+    return "X-Request-Id ignored (row has its own); id fields in the body refused with 400"
+
+
+@fault("feature endpoint (/api/ai/prompt/): read timeout")
+def f_feature_timeout(live: Live) -> str:
+    t = live.tenant()
+    live.inject("read_timeout", t)
+    r = live.http.post(f"{live.app}/api/ai/prompt/", json={"prompt": "Hej!"}, headers=live.headers(t))
+    check(error_of(r) == (504, "maybe_billed"), f"answered {error_of(r)}")
+    check(r.headers.get("x-should-retry") == "false", "no x-should-retry: false")
+    invariant(
+        live,
+        t,
+        status="timeout",
+        attempts=1,
+        error_code="read_timeout",
+        billed=True,
+        awaits_reconciliation=True,
+    )
+    reconcile(live, t)
+    same_as_generation(gateway_rows(t)[0], live.generations(t.key_hash)[0])
+    return "504 x-should-retry false, row timeout, reconciled. " + day_totals_match(live, t)
+
+
+@fault("feature endpoint (/api/ai/prompt/): 503 then 200")
+def f_feature_503(live: Live) -> str:
+    t = live.tenant()
+    live.inject("status", t, status=503)
+    r = live.http.post(f"{live.app}/api/ai/prompt/", json={"prompt": "Hej!"}, headers=live.headers(t))
+    check(r.status_code == 200, f"answered {r.status_code}: {r.text[:200]}")
+    row = invariant(live, t, status="success", attempts=2, billed=True)
+    usage = r.json()["usage"]
+    check(Decimal(str(usage["cost_usd"])) == row.cost_usd, f"the answer says {usage}, the row {row.cost_usd}")
+    return "200 after one retry; the answer's usage equals the row"
 
 
 @fault("no stored key")
