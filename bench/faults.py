@@ -184,7 +184,8 @@ def quick_stop(procs: Processes) -> None:
     """SIGQUIT to gunicorn and the worker: both stop at once (no graceful drain is needed after
     the run), then the harness stops everything it started and waits for it."""
     for proc in procs.procs:
-        if proc.poll() is None and proc.args[0] in (CELERY, GUNICORN):
+        args = proc.args
+        if proc.poll() is None and isinstance(args, list) and args[0] in (CELERY, GUNICORN):
             proc.send_signal(signal.SIGQUIT)
     procs.stop()
 
@@ -267,7 +268,7 @@ class Live:
     def headers(self, tenant: Tenant, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {tenant.token}", "X-Use-Case": "chat", **extra}
 
-    def call(self, tenant: Tenant, body: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+    def call(self, tenant: Tenant, body: dict[str, Any] | None = None, /, **headers: str) -> httpx.Response:
         return self.http.post(
             f"{self.app}/api/v1/chat/completions", json=body or BODY, headers=self.headers(tenant, **headers)
         )
@@ -402,7 +403,7 @@ def day_totals_match(live: Live, tenant: Tenant) -> str:
     rows = list(AIUsageLog.objects.filter(user=tenant.user).exclude(provider="system"))
     unknown = [r.pk for r in rows if r.cost_usd is None]
     check(not unknown, f"rows {unknown} still have no cost after reconciliation")
-    ledger = sum((r.cost_usd for r in rows), Decimal(0))
+    ledger = sum((r.cost_usd or Decimal(0) for r in rows), Decimal(0))
     billed = sum((Decimal(g["cost"]) for g in live.generations(tenant.key_hash)), Decimal(0))
     check(ledger == billed, f"ledger total {ledger} != emulator's {billed}")
     adjustments = [r for r in rows if r.source == UsageSource.ACTIVITY_SYNC and r.cost_usd]
