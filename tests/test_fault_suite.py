@@ -62,7 +62,7 @@ def test_every_fault_is_injected_into_the_running_app_and_survived() -> None:
     injected, survived = int(summary.group(1)), int(summary.group(2))
     failed = [line for line in result.stdout.splitlines() if line.lstrip().startswith("FAIL")]
     assert (injected, survived, failed) == (injected, injected, []), output[-6000:]
-    assert injected >= 28
+    assert injected >= 40  # every fault of the list (bench/faults.py prints each one)
     assert result.returncode == 0, output[-6000:]
     for expected in ("gunicorn worker SIGKILLed mid-call", "client disconnects mid-stream", "fallback"):
         assert expected in result.stdout
