@@ -57,7 +57,10 @@ def _run_context(run: SyncRun | None) -> dict[str, Any]:
 
 def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
     settings_row = ai_settings_display_get(user=request.user)
-    has_management_key = bool(settings_row and settings_row.has_management_key)
+    # A platform-key tenant's activity is read with the platform's management key.
+    has_management_key = bool(
+        settings_row and (settings_row.has_management_key or settings_row.has_platform_key)
+    )
     first, last = activity_window()
     period = Period(first, last)
     rows = activity_history(user=request.user, period=period)

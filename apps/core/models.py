@@ -81,6 +81,12 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token_created", _("API token created")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+    PLATFORM_KEY_CREATED = "platform_key_created", _("Platform key created")
+    PLATFORM_KEY_ROTATED = "platform_key_rotated", _("Platform key rotated")
+    PLATFORM_KEY_LIMIT_CHANGED = "platform_key_limit_changed", _("Platform key limit changed")
+    PLATFORM_KEY_DISABLED = "platform_key_disabled", _("Platform key disabled")
+    PLATFORM_KEY_ENABLED = "platform_key_enabled", _("Platform key enabled")
+    PLATFORM_KEY_DELETED = "platform_key_deleted", _("Platform key deleted")
 
 
 class AuditEvent(models.Model):

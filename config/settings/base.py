@@ -206,6 +206,13 @@ OPENROUTER_APP_TITLE = env.str("OPENROUTER_APP_TITLE", default="OpenRouter Platf
 OPENROUTER_TIMEOUT_SECONDS = env.float("OPENROUTER_TIMEOUT_SECONDS", default=60.0)
 OPENROUTER_DEADLINE_SECONDS = env.float("OPENROUTER_DEADLINE_SECONDS", default=90.0)
 OPENROUTER_DEFAULT_MODEL = env.str("OPENROUTER_DEFAULT_MODEL", default="openai/gpt-4o-mini")
+# The platform's own OpenRouter management key: staff provision a key per tenant with it (and the
+# activity sync of those tenants reads through it). Empty turns platform-provisioned keys off.
+OPENROUTER_PLATFORM_MANAGEMENT_KEY = env.str("OPENROUTER_PLATFORM_MANAGEMENT_KEY", default="")
+# The largest monthly limit (USD) staff can give a provisioned key: a typo must not open the account.
+OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD = Decimal(
+    env.str("OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD", default="1000")
+)
 SYSTEM_AI_BASE_URL = env.str("SYSTEM_AI_BASE_URL", default="")
 SYSTEM_AI_API_KEY = env.str("SYSTEM_AI_API_KEY", default="")
 SYSTEM_AI_MODEL = env.str("SYSTEM_AI_MODEL", default="openai/gpt-4o-mini")
