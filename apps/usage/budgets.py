@@ -30,7 +30,8 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -186,10 +187,10 @@ BUCKET_TTL = BUCKET_SECONDS * (WINDOW_BUCKETS + 1)
 
 def _redis_client(key: str) -> Any | None:
     """The raw Redis client behind Django's Redis cache backend, or None for other backends."""
-    backend = getattr(cache, "_cache", None)
-    if backend is None or type(cache).__name__ != "RedisCache":
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
         return None
-    return backend.get_client(key, write=True)
+    return backend._cache.get_client(key, write=True)
 
 
 def _add_and_read(add_key: str, delta: int, read_keys: list[str]) -> dict[str, int | None]:
