@@ -60,7 +60,9 @@ def budget_rules_load(*, user_id: int) -> BudgetRules | None:
         fallback_model=tenant.fallback_model if tenant else "",
         email_alerts=tenant.email_alerts if tenant else True,
         use_cases={
-            r.use_case: UseCaseRule(r.policy, r.fallback_model, r.monthly_limit_sek) for r in rows if r.use_case
+            r.use_case: UseCaseRule(r.policy, r.fallback_model, r.monthly_limit_sek)
+            for r in rows
+            if r.use_case
         },
     )
 

@@ -53,11 +53,14 @@ def limit_clean(value: Any) -> Decimal | None:
         raise ValidationError(_("The limit cannot be negative."), code="limit_negative")
     if amount > BUDGET_LIMIT_MAX_SEK:
         raise ValidationError(
-            _("The limit cannot be more than %(max)s kr a month.") % {"max": f"{BUDGET_LIMIT_MAX_SEK:,}".replace(",", " ")},
+            _("The limit cannot be more than %(max)s kr a month.")
+            % {"max": f"{BUDGET_LIMIT_MAX_SEK:,}".replace(",", " ")},
             code="limit_too_large",
         )
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(_("Give the limit in whole öre (at most two decimals)."), code="limit_precision")
+        raise ValidationError(
+            _("Give the limit in whole öre (at most two decimals)."), code="limit_precision"
+        )
     return amount
 
 
@@ -96,7 +99,9 @@ def fallback_clean(value: Any, *, policy: str, known: Collection[str] | None) ->
     if model and known is None:
         # Without the catalogue nobody can tell whether the tenant can use this model.
         raise ValidationError(
-            _("OpenRouter's model list cannot be loaded right now, so the model cannot be checked. Try again shortly."),
+            _(
+                "OpenRouter's model list cannot be loaded right now, so the model cannot be checked. Try again shortly."
+            ),
             code="catalogue_unavailable",
         )
     return model
@@ -113,7 +118,9 @@ def budget_input_clean(
         ("policy", lambda: policy_clean(raw.get("policy", BudgetPolicy.BLOCK))),
     ]
     if not use_case:
-        checks.append(("soft_threshold_percent", lambda: threshold_clean(raw.get("soft_threshold_percent", 80))))
+        checks.append(
+            ("soft_threshold_percent", lambda: threshold_clean(raw.get("soft_threshold_percent", 80)))
+        )
     for name, check in checks:
         try:
             values[name] = check()

@@ -37,7 +37,9 @@ def event_name(event: str) -> str:
 def budget_alerts_queue(*, user_id: int, events: Iterable[str]) -> None:
     """Queue the alert task for events a call noticed, at most once an hour per event and month."""
     month = month_of(timezone.now())[0].strftime("%Y-%m")
-    fresh = [e for e in events if cache.add(f"budget:alert-queued:{user_id}:{month}:{e}", 1, QUEUE_AGAIN_AFTER)]
+    fresh = [
+        e for e in events if cache.add(f"budget:alert-queued:{user_id}:{month}:{e}", 1, QUEUE_AGAIN_AFTER)
+    ]
     if not fresh:
         return
     from .tasks import budget_alerts
@@ -89,7 +91,9 @@ def _texts(event: str, status: BudgetStatus | None, fallback_model: str) -> tupl
     )
 
 
-def budget_alerts_send(*, user_id: int, events: Iterable[str] = (), now: dt.datetime | None = None) -> list[str]:
+def budget_alerts_send(
+    *, user_id: int, events: Iterable[str] = (), now: dt.datetime | None = None
+) -> list[str]:
     """Send the alerts due for ``user_id``: ``events`` a call noticed plus what this month's spend
     (read from the rollups) says. Returns the events actually sent (each once a month)."""
     rules = budget_rules_for_call(user_id=user_id)

@@ -147,7 +147,9 @@ def _max_tokens_of(params: dict[str, Any]) -> int | None:
     return None
 
 
-def estimate_usd(*, provider: str, model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Decimal:
+def estimate_usd(
+    *, provider: str, model: str, messages: list[dict[str, Any]], params: dict[str, Any]
+) -> Decimal:
     """The most a call can cost: the prompt estimate at the prompt price plus ``max_tokens`` (or
     the model's maximum, or ``BUDGET_DEFAULT_MAX_TOKENS``, whichever is smaller) at the completion
     price. A model without a known price reserves nothing (its spend still counts once settled)."""
@@ -296,7 +298,9 @@ class _Claim:
     after: int
 
 
-def _claim(user_id: int, month: str, first: dt.date, bucket: int, scope: str, limit: int, amount: int) -> _Claim:
+def _claim(
+    user_id: int, month: str, first: dt.date, bucket: int, scope: str, limit: int, amount: int
+) -> _Claim:
     spent_key = _spent_key(user_id, month, scope)
     window = _window_keys(user_id, month, scope, bucket)
     values = _add_and_read(window[-1], amount, [spent_key, *window])
@@ -365,7 +369,8 @@ def budget_check(
     if rule.policy == BudgetPolicy.DEGRADE and rule.fallback_model != model:
         # The cheaper model's own maximum replaces the requested model's reservation.
         cheaper = to_micro(
-            estimate_usd(provider=provider, model=rule.fallback_model, messages=messages, params=params) * rate
+            estimate_usd(provider=provider, model=rule.fallback_model, messages=messages, params=params)
+            * rate
         )
         for scope in reservation.amounts:
             delta = cheaper - reservation.amounts[scope]
@@ -373,7 +378,12 @@ def budget_check(
                 _counter_add(_bucket_key(user_id, month, scope, bucket), delta, BUCKET_TTL)
             reservation.amounts[scope] = cheaper
         return Decision(
-            BudgetAction.DEGRADED, rule.fallback_model, model, reservation, crossed=(*crossed, "degrade"), **facts
+            BudgetAction.DEGRADED,
+            rule.fallback_model,
+            model,
+            reservation,
+            crossed=(*crossed, "degrade"),
+            **facts,
         )
     if rule.policy == BudgetPolicy.DEGRADE:  # already on the cheaper model: it keeps working
         return Decision(
@@ -424,7 +434,9 @@ class BudgetStatus:
         return self.state in ("degraded", "blocked", "over")
 
 
-def budget_status(*, user_id: int, now: dt.datetime | None = None, fresh: bool = False) -> BudgetStatus | None:
+def budget_status(
+    *, user_id: int, now: dt.datetime | None = None, fresh: bool = False
+) -> BudgetStatus | None:
     """The tenant-wide budget this month (``None`` without a tenant-wide limit).
 
     Reads the cached spend and the reservations (one cache read); ``fresh`` reads the spend from

@@ -99,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.navigation",
+                "apps.core.context_processors.notifications",
+                "apps.usage.context_processors.budget_banner",
             ],
         },
     },

@@ -39,7 +39,9 @@ def test_put_then_get_with_status(api_a: Any, user_a: Any, emulator: Any) -> Non
     assert response.status_code == 200, response.content
     body = api_a.get(URL).json()
     assert body["monthly_limit_sek"] == "100.00"
-    assert body["use_cases"] == {"chat": {"policy": "block", "fallback_model": "", "monthly_limit_sek": "20.50"}}
+    assert body["use_cases"] == {
+        "chat": {"policy": "block", "fallback_model": "", "monthly_limit_sek": "20.50"}
+    }
     assert body["status"]["spent_sek"] == "25.000000"
     assert body["status"]["state"] == "ok"
     assert Budget.objects.filter(user=user_a).count() == 2
@@ -56,12 +58,18 @@ def test_put_then_get_with_status(api_a: Any, user_a: Any, emulator: Any) -> Non
         ({"monthly_limit_sek": "100", "soft_threshold_percent": 150}, "soft_threshold_percent"),
         ({"monthly_limit_sek": "100", "soft_threshold_percent": 0}, "soft_threshold_percent"),
         ({"monthly_limit_sek": "100", "policy": "degrade"}, "fallback_model"),
-        ({"monthly_limit_sek": "100", "policy": "degrade", "fallback_model": "acme/not-a-model"}, "fallback_model"),
+        (
+            {"monthly_limit_sek": "100", "policy": "degrade", "fallback_model": "acme/not-a-model"},
+            "fallback_model",
+        ),
         ({"monthly_limit_sek": "100", "policy": "maybe"}, "policy"),
         ({"monthly_limit_sek": "100", "base_url": "x"}, "base_url"),
         ({"monthly_limit_sek": "100", "use_cases": {"nope": {"policy": "block"}}}, "use_cases"),
         (
-            {"monthly_limit_sek": "100", "use_cases": {"chat": {"policy": "degrade", "fallback_model": "x/y"}}},
+            {
+                "monthly_limit_sek": "100",
+                "use_cases": {"chat": {"policy": "degrade", "fallback_model": "x/y"}},
+            },
             "use_cases",
         ),
     ],

@@ -36,7 +36,9 @@ def _reserved(user: Any, scope: str = budgets.ALL) -> int:
     return sum(int(v) for v in cache.get_many(keys).values())
 
 
-def test_no_budget_reserves_nothing_and_records_no_action(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_no_budget_reserves_nothing_and_records_no_action(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     result = complete(user=user_a, use_case="chat", messages=HELLO, model=SONNET)
     assert isinstance(result, Completion)
     row = AIUsageLog.objects.get()
@@ -82,14 +84,21 @@ def test_block_is_a_402_with_limit_spend_and_reset_and_no_upstream_call(
     assert _reserved(user_a) == 0
 
 
-def test_degrade_serves_the_cheaper_model_and_records_both(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_degrade_serves_the_cheaper_model_and_records_both(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="degrade", fallback_model=MINI)
     _spend(user_a, "12")
     result = complete(user=user_a, use_case="chat", messages=HELLO, model=SONNET)
     assert isinstance(result, Completion)
     assert chat_requests(emulator)[0].body["model"] == MINI
     row = AIUsageLog.objects.get(generation_id=result.generation_id)
-    assert (row.status, row.model, row.requested_model, row.budget_action) == ("success", MINI, SONNET, "degraded")
+    assert (row.status, row.model, row.requested_model, row.budget_action) == (
+        "success",
+        MINI,
+        SONNET,
+        "degraded",
+    )
     assert _reserved(user_a) == 0
 
 
@@ -104,10 +113,14 @@ def test_a_use_case_policy_overrides_the_tenants(user_a: Any, configured_a: Any,
     assert [r.body["model"] for r in chat_requests(emulator)] == [MINI]
 
 
-def test_a_use_cases_own_limit_blocks_only_that_use_case(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_a_use_cases_own_limit_blocks_only_that_use_case(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal("1000"), policy="block")
     BudgetFactory(user=user_a, use_case="lead_enrichment", monthly_limit_sek=Decimal("5"), policy="block")
-    LedgerRowFactory(user=user_a, created_at=timezone.now(), cost_sek=Decimal("6"), use_case="lead_enrichment")
+    LedgerRowFactory(
+        user=user_a, created_at=timezone.now(), cost_sek=Decimal("6"), use_case="lead_enrichment"
+    )
     with pytest.raises(GatewayError):
         complete(user=user_a, use_case="lead_enrichment", messages=HELLO, model=SONNET)
     complete(user=user_a, use_case="chat", messages=HELLO, model=SONNET)
@@ -162,12 +175,18 @@ def test_a_failed_call_releases_its_reservation(user_a: Any, configured_a: Any, 
 def test_the_reservation_is_the_calls_maximum_cost(user_a: Any, configured_a: Any, emulator: Any) -> None:
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal("100"))
     decision = budgets.budget_check(
-        user_id=user_a.pk, use_case="chat", provider="openrouter", model=SONNET, messages=HELLO,
+        user_id=user_a.pk,
+        use_case="chat",
+        provider="openrouter",
+        model=SONNET,
+        messages=HELLO,
         params={"max_tokens": 1000},
     )
     assert decision is not None and decision.reservation is not None
     # 1000 completion tokens at $15/M plus the prompt estimate at $3/M, at the default rate.
-    expected = budgets.estimate_usd(provider="openrouter", model=SONNET, messages=HELLO, params={"max_tokens": 1000})
+    expected = budgets.estimate_usd(
+        provider="openrouter", model=SONNET, messages=HELLO, params={"max_tokens": 1000}
+    )
     assert Decimal("0.015") < expected < Decimal("0.0152")
     assert _reserved(user_a) == decision.reservation.amounts[budgets.ALL] > 0
     budgets.reservation_settle(decision.reservation, cost_sek=None)
@@ -175,7 +194,9 @@ def test_the_reservation_is_the_calls_maximum_cost(user_a: Any, configured_a: An
     assert _reserved(user_a) == 0
 
 
-def test_room_for_a_few_calls_lets_at_most_one_more_through(user_a: Any, configured_a: Any, emulator: Any) -> None:
+def test_room_for_a_few_calls_lets_at_most_one_more_through(
+    user_a: Any, configured_a: Any, emulator: Any
+) -> None:
     """Reservations held by calls in flight count against the limit like spend."""
     params = {"max_tokens": 1000}
     one = budgets.to_micro(
@@ -184,8 +205,14 @@ def test_room_for_a_few_calls_lets_at_most_one_more_through(user_a: Any, configu
     )
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal(one * 3) / budgets.MICRO)
     held = [
-        budgets.budget_check(user_id=user_a.pk, use_case="chat", provider="openrouter", model=SONNET,
-                             messages=HELLO, params=params)
+        budgets.budget_check(
+            user_id=user_a.pk,
+            use_case="chat",
+            provider="openrouter",
+            model=SONNET,
+            messages=HELLO,
+            params=params,
+        )
         for _ in range(5)
     ]
     actions = [d.action if d else None for d in held]

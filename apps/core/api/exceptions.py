@@ -84,7 +84,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = _anonymous_over_limit(context) or exc
     if isinstance(exc, ServiceError):
         return Response(
-            error_body(exc.code, exc.message, details=exc.details), status=exc.status_code, headers=exc.headers
+            error_body(exc.code, exc.message, details=exc.details),
+            status=exc.status_code,
+            headers=exc.headers,
         )
     if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE, DEBUG or not
         return Response(error_body("request_too_large", _("The request body is too large.")), status=413)

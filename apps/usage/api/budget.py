@@ -25,12 +25,19 @@ TAGS = ["integrations"]
 
 
 class UseCaseBudgetSerializer(StrictSerializer):
-    policy = serializers.ChoiceField(choices=BudgetPolicy.choices, help_text="What calls of this use case do once a budget is spent.")
+    policy = serializers.ChoiceField(
+        choices=BudgetPolicy.choices, help_text="What calls of this use case do once a budget is spent."
+    )
     fallback_model = serializers.CharField(
-        allow_blank=True, required=False, default="", help_text="The cheaper model for `degrade` (in OpenRouter's catalogue)."
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The cheaper model for `degrade` (in OpenRouter's catalogue).",
     )
     monthly_limit_sek = serializers.JSONField(
-        required=False, default=None, help_text="This use case's own monthly limit in SEK (decimal string), or null for none."
+        required=False,
+        default=None,
+        help_text="This use case's own monthly limit in SEK (decimal string), or null for none.",
     )
 
 
@@ -45,9 +52,14 @@ class BudgetSerializer(StrictSerializer):
     )
     policy = serializers.ChoiceField(choices=BudgetPolicy.choices, required=False, default=BudgetPolicy.BLOCK)
     fallback_model = serializers.CharField(allow_blank=True, required=False, default="")
-    email_alerts = serializers.BooleanField(required=False, default=True, help_text="Send budget and credit alerts by e-mail too (in-app always).")
+    email_alerts = serializers.BooleanField(
+        required=False, default=True, help_text="Send budget and credit alerts by e-mail too (in-app always)."
+    )
     use_cases = serializers.DictField(
-        child=UseCaseBudgetSerializer(), required=False, default=dict, help_text="Per use case: policy, cheaper model, own limit."
+        child=UseCaseBudgetSerializer(),
+        required=False,
+        default=dict,
+        help_text="Per use case: policy, cheaper model, own limit.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +98,9 @@ class BudgetStatusSerializer(serializers.Serializer[Any]):
     spent_sek = serializers.DecimalField(max_digits=24, decimal_places=6)
     reserved_sek = serializers.DecimalField(max_digits=24, decimal_places=6)
     left_sek = serializers.DecimalField(max_digits=24, decimal_places=6)
-    forecast_sek = serializers.DecimalField(max_digits=24, decimal_places=6, help_text="This month at the current burn rate.")
+    forecast_sek = serializers.DecimalField(
+        max_digits=24, decimal_places=6, help_text="This month at the current burn rate."
+    )
     percent = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["ok", "soft", "degraded", "blocked", "over"])
     resets_at = serializers.DateTimeField()
