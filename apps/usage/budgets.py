@@ -38,7 +38,12 @@ from django.utils import timezone
 from apps.core.localcache import MISSING, LocalCache
 from apps.core.money import usd_sek_rate
 from apps.integrations.account import account_models_get
-from apps.integrations.budget_selectors import BudgetRules, UseCaseRule, budget_rules_for_call
+from apps.integrations.budget_selectors import (
+    BudgetRules,
+    UseCaseRule,
+    budget_rules_for_call,
+    budget_rules_load,
+)
 from apps.integrations.models import BudgetPolicy, Provider
 
 from .models import BudgetAction, DailyUsage
@@ -434,15 +439,34 @@ class BudgetStatus:
         return self.state in ("degraded", "blocked", "over")
 
 
+def budget_status_for_page(request: Any) -> BudgetStatus | None:
+    """The status a page shows (the bar, the banner): read once per request, from the database's
+    current budget rather than the gateway's few-seconds-old copy, so a page saved a moment ago
+    shows the new budget."""
+    memo = getattr(request, "_budget_status", MISSING)
+    if memo is MISSING:
+        user_id = request.user.pk
+        memo = budget_status(user_id=user_id, rules=budget_rules_load(user_id=user_id))
+        request._budget_status = memo
+    return memo  # type: ignore[return-value]
+
+
 def budget_status(
-    *, user_id: int, now: dt.datetime | None = None, fresh: bool = False
+    *,
+    user_id: int,
+    now: dt.datetime | None = None,
+    fresh: bool = False,
+    rules: BudgetRules | None | object = MISSING,
 ) -> BudgetStatus | None:
     """The tenant-wide budget this month (``None`` without a tenant-wide limit).
 
     Reads the cached spend and the reservations (one cache read); ``fresh`` reads the spend from
-    the rollups instead (the alert job).
+    the rollups instead (the alert job). ``rules`` defaults to the gateway's cached copy.
     """
-    rules = budget_rules_for_call(user_id=user_id)
+    if rules is MISSING:
+        rules = budget_rules_for_call(user_id=user_id)
+    if not isinstance(rules, BudgetRules):
+        return None
     if rules is None or rules.limit_sek is None:
         return None
     moment = now or timezone.now()
@@ -451,8 +475,10 @@ def budget_status(
     spent_key = _spent_key(user_id, month, ALL)
     window = _window_keys(user_id, month, ALL, _bucket_now())
     values = cache.get_many([spent_key, *window])
-    if fresh or spent_key not in values:
+    if fresh:
         spent = to_micro(_month_spend_sek(user_id, first, ALL))
+    elif spent_key not in values:
+        spent = _spent_load(user_id, first, ALL)
     else:
         spent = int(values[spent_key])
     reserved = max(0, sum(int(v) for k, v in values.items() if k != spent_key))

@@ -7,17 +7,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from .budgets import budget_status
+from .budgets import budget_status_for_page
 
 
 def budget_banner(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"budget_banner": None}
-    user_id = user.pk
-
     def state() -> Any:
-        status = budget_status(user_id=user_id)
+        status = budget_status_for_page(request)
         return status if status is not None and status.over else None
 
     # Read only when a page renders the banner (not for htmx partials).
