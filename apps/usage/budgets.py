@@ -132,6 +132,19 @@ def _price_of(provider: str, model: str) -> Price | None:
     return price
 
 
+# An estimate's USD→SEK rate may be a minute old (the ledger's costs always use the current
+# rate); remembering it here spares the hot path the shared cache's rate-version read.
+_rates: LocalCache[dt.date, Decimal] = LocalCache("budget-rate", ttl=60.0)
+
+
+def _estimate_rate(day: dt.date) -> Decimal:
+    rate = _rates.get(day)
+    if rate is MISSING:
+        rate = usd_sek_rate(day)
+        _rates.set(day, rate)  # type: ignore[arg-type]
+    return rate  # type: ignore[return-value]
+
+
 def _prompt_tokens_estimate(messages: list[dict[str, Any]]) -> int:
     chars = 0
     for message in messages:
@@ -324,6 +337,34 @@ def _release(reservation: Reservation) -> None:
             _counter_add(key, -amount, BUCKET_TTL, create=False)
 
 
+# Settling on Redis in one round trip: add the cost to each cached spend that exists (a missing
+# one is read from the rollups next time) and take the reservation off its bucket (an expired
+# bucket is left expired). KEYS: spend, bucket per scope; ARGV: cost, minus the reservation.
+_SETTLE_LUA = """
+for i = 1, #KEYS, 2 do
+  if ARGV[i] ~= '0' and redis.call('exists', KEYS[i]) == 1 then redis.call('incrby', KEYS[i], ARGV[i]) end
+  if ARGV[i + 1] ~= '0' and redis.call('exists', KEYS[i + 1]) == 1 then
+    redis.call('incrby', KEYS[i + 1], ARGV[i + 1])
+  end
+end
+return 1
+"""
+
+
+def _settle_redis(client: Any, reservation: Reservation, cost: int) -> None:
+    keys: list[str] = []
+    values: list[int] = []
+    for scope, amount in reservation.amounts.items():
+        keys.append(cache.make_and_validate_key(_spent_key(reservation.user_id, reservation.month, scope)))
+        keys.append(
+            cache.make_and_validate_key(
+                _bucket_key(reservation.user_id, reservation.month, scope, reservation.bucket)
+            )
+        )
+        values += [cost, -amount]  # integers as text; the script adds them as they are
+    client.eval(_SETTLE_LUA, len(keys), *keys, *values)
+
+
 def budget_check(
     *,
     user_id: int,
@@ -350,7 +391,7 @@ def budget_check(
     moment = now or timezone.now()
     first, resets_at = month_of(moment)
     month = _month_label(first)
-    rate = usd_sek_rate(moment.astimezone(dt.UTC).date())
+    rate = _estimate_rate(moment.astimezone(dt.UTC).date())
     amount = to_micro(estimate_usd(provider=provider, model=model, messages=messages, params=params) * rate)
     bucket = _bucket_now()
     claims = [_claim(user_id, month, first, bucket, scope, limit, amount) for scope, limit in scopes]
@@ -406,6 +447,10 @@ def reservation_settle(reservation: Reservation | None, *, cost_sek: Decimal | N
     if reservation is None or reservation.settled:
         return
     reservation.settled = True
+    client = _redis_client(_spent_key(reservation.user_id, reservation.month, ALL))
+    if client is not None:
+        _settle_redis(client, reservation, to_micro(cost_sek) if cost_sek else 0)
+        return
     # The cost is added before the reservation is released, so no reader sees neither.
     if cost_sek:
         for scope in reservation.amounts:

@@ -94,3 +94,11 @@ def test_anonymous_is_refused(client: Any) -> None:
     from rest_framework.test import APIClient
 
     assert APIClient().get(URL).status_code == 401
+
+
+def test_messages_follow_accept_language(api_a: Any) -> None:
+    body = {"monthly_limit_sek": "100", "soft_threshold_percent": 101}
+    swedish = api_a.put(URL, body, format="json", HTTP_ACCEPT_LANGUAGE="sv").json()["error"]
+    english = api_a.put(URL, body, format="json").json()["error"]
+    assert swedish["fields"]["soft_threshold_percent"] == ["Varningströskeln måste ligga mellan 1 och 100 %."]
+    assert english["fields"]["soft_threshold_percent"] == ["The alert threshold must be between 1 and 100 %."]

@@ -126,3 +126,23 @@ def test_notifications_show_and_dismiss_only_ones_own(page_a: Client, user_a: An
     third = Notification.objects.create(user=user_a, event="budget_block", period="2026-11", title="x")
     response = page_a.post(f"/notifications/{third.pk}/read/", {"next": "https://evil.example/"})
     assert response["Location"] == "/dashboard/"
+
+
+@pytest.mark.parametrize(
+    ("language", "card_title", "banner", "error"),
+    [
+        ("sv", "Månatlig AI-budget", "AI-anrop blockeras", "Gränsen kan inte vara negativ."),
+        ("en", "Monthly AI budget", "AI calls are blocked", "The limit cannot be negative."),
+    ],
+)
+def test_budget_pages_in_swedish_and_english(
+    user_a: Any, language: str, card_title: str, banner: str, error: str
+) -> None:
+    page = Client(HTTP_ACCEPT_LANGUAGE=language)
+    page.force_login(user_a)
+    assert card_title in page.get(CARD, HTTP_HX_REQUEST="true").content.decode()
+    bad = page.post(CARD, {"monthly_limit_sek": "-5", "soft_threshold_percent": "80", "policy": "block"})
+    assert bad.status_code == 400 and error in bad.content.decode()
+    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"))
+    LedgerRowFactory(user=user_a, created_at=timezone.now(), cost_sek=Decimal("11"))
+    assert banner in page.get("/dashboard/").content.decode()

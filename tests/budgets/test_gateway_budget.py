@@ -221,3 +221,19 @@ def test_room_for_a_few_calls_lets_at_most_one_more_through(
         if decision is not None:
             budgets.reservation_settle(decision.reservation, cost_sek=None)
     assert _reserved(user_a) == 0
+
+
+def test_the_openai_compatible_door_answers_402_in_the_error_shape(
+    api_a: Any, user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="block")
+    _spend(user_a, "10")
+    response = api_a.post(
+        "/api/v1/chat/completions", {"model": SONNET, "messages": HELLO}, format="json", HTTP_X_USE_CASE="chat"
+    )
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert error["code"] == "budget_exceeded"
+    assert (error["limit_sek"], error["spent_sek"]) == ("10.00", "10.00")
+    assert error["resets_at"].endswith("Z") and error["message"]
+    assert chat_requests(emulator) == []

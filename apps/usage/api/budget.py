@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -73,7 +74,9 @@ class BudgetSerializer(StrictSerializer):
         nested: dict[str, Any] = {}
         for use_case, raw in (attrs.get("use_cases") or {}).items():
             if use_case not in UseCase.values:
-                nested[use_case] = ["Unknown use case; use one of: " + ", ".join(UseCase.values) + "."]
+                nested[use_case] = [
+                    _("Unknown use case; use one of: %(choices)s.") % {"choices": ", ".join(UseCase.values)}
+                ]
                 continue
             row, errors = budget_input_clean(raw, use_case=use_case, known=known)
             if errors:
