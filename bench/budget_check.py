@@ -23,7 +23,9 @@ from harness import PG_SERVER, PY, ROOT, pct
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--redis-db", type=int, default=None)
     parser.add_argument("--database", default="budget_check_bench", help="dropped and created anew")

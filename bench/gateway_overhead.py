@@ -56,7 +56,9 @@ def main() -> None:
     parser.add_argument("--database", default="openrouter_bench", help="dropped and created anew")
     parser.add_argument("--redis-db", type=int, default=9)
     parser.add_argument(
-        "--budget", action="store_true", help="also measure a tenant with a budget (b+) and print the added p50"
+        "--budget",
+        action="store_true",
+        help="also measure a tenant with a budget (b+) and print the added p50",
     )
     args = parser.parse_args()
     if not 1 <= args.requests <= 5000 or not 1 <= args.concurrency <= 64:

@@ -19,12 +19,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from apps.integrations.openrouter import ChatResult
-from apps.usage.budgets import Decision, budget_check, reservation_settle
+from apps.usage.alerts import budget_alerts_queue
+from apps.usage.budgets import Decision, budget_check, month_of, reservation_settle
 from apps.usage.cost import Cost
 from apps.usage.models import AIUsageLog, BudgetAction, CostSource, UsageStatus
 from apps.usage.services import LedgerUnavailableError, TokenCounts, usage_finish, usage_start
-from apps.usage.alerts import budget_alerts_queue
 
 from . import errors
 from .calls import Failed, chat_with_fallback, stream_with_fallback
@@ -121,10 +123,12 @@ def _blocked(
 ) -> errors.GatewayError:
     """A call the budget refused: one ``error`` row with code ``budget_exceeded``, no provider
     called (and no fallback: a fallback must not dodge a budget)."""
-    assert decision.limit_sek is not None and decision.spent_sek is not None  # noqa: S101
-    assert decision.resets_at is not None  # noqa: S101
+    # A blocked decision always carries its figures; the defaults only satisfy the types.
     error = errors.budget_exceeded(
-        limit_sek=decision.limit_sek, spent_sek=decision.spent_sek, resets_at=decision.resets_at, log_id=None
+        limit_sek=decision.limit_sek or Decimal(0),
+        spent_sek=decision.spent_sek or Decimal(0),
+        resets_at=decision.resets_at or month_of(timezone.now())[1],
+        log_id=None,
     )
     try:
         log = usage_start(

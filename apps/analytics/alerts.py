@@ -65,7 +65,9 @@ def spend_alerts_run(*, now: dt.datetime | None = None) -> AlertRun:
     moment = now or timezone.now()
     budget_sent = sum(len(budget_alerts_send(user_id=uid, now=moment)) for uid in users_with_budgets())
     # cross-tenant: the job visits every tenant with OpenRouter configured, one at a time.
-    user_ids = AISettings.objects.exclude(api_key_last4="", management_key_last4="").values_list("user_id", flat=True)
+    user_ids = AISettings.objects.exclude(api_key_last4="", management_key_last4="").values_list(
+        "user_id", flat=True
+    )
     credit_sent = 0
     for user in get_user_model().objects.filter(pk__in=list(user_ids), is_active=True).order_by("pk"):
         credit_sent += int(credits_alert_send(user=user, now=moment))

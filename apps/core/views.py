@@ -60,9 +60,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Dismiss one of the caller's notifications (another user's is a 404)."""
-    if not notification_mark_read(user=request.user, notification_id=notification_id):
-        if not Notification.objects.for_user(request.user).filter(pk=notification_id).exists():
-            raise Http404
+    marked = notification_mark_read(user=request.user, notification_id=notification_id)
+    if not marked and not Notification.objects.for_user(request.user).filter(pk=notification_id).exists():
+        raise Http404
     if getattr(request, "htmx", False):
         return HttpResponse("")
     target = request.POST.get("next", "")

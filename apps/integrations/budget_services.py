@@ -1,7 +1,7 @@
 """Writes to a tenant's budgets, with the validation the AI tab's form and the API share.
 
 Bad input is a ``ValidationError`` keyed by field: a negative or absurd limit, a threshold outside
-1–100 %, an unknown policy, or a fallback model the tenant cannot use (not in OpenRouter's
+1 to 100 %, an unknown policy, or a fallback model the tenant cannot use (not in OpenRouter's
 catalogue, or none given for ``degrade``). Nothing is saved unless everything is valid.
 """
 

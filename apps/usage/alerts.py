@@ -55,12 +55,12 @@ def _texts(event: str, status: BudgetStatus | None, fallback_model: str) -> tupl
     figures = (
         {"spent": format_sek(status.spent_sek), "limit": format_sek(status.limit_sek)}
         if status is not None
-        else {"spent": "–", "limit": "–"}
+        else {"spent": "-", "limit": "-"}
     )
     reset = status.resets_at.strftime("%Y-%m-%d") if status is not None else ""
     if event == "soft":
         return (
-            _("AI budget: %(percent)s %% used") % {"percent": status.percent if status else "–"},
+            _("AI budget: %(percent)s %% used") % {"percent": status.percent if status else "-"},
             _("Your AI calls have used %(spent)s of this month's budget of %(limit)s.") % figures,
         )
     if event == "degrade":
@@ -70,7 +70,7 @@ def _texts(event: str, status: BudgetStatus | None, fallback_model: str) -> tupl
                 "This month's AI budget of %(limit)s is spent (%(spent)s). AI calls now use the "
                 "cheaper model %(model)s until the budget resets on %(reset)s or is raised."
             )
-            % {**figures, "model": fallback_model or "–", "reset": reset},
+            % {**figures, "model": fallback_model or "-", "reset": reset},
         )
     if event == "block":
         return (

@@ -1,8 +1,8 @@
 """Budgets on the gateway's hot path: month-to-date spend plus in-flight reservations.
 
-The rule: a call reserves its estimated maximum cost (prompt estimate × prompt price +
-``max_tokens`` × completion price, from the cached catalogue, in SEK at today's rate) in the shared
-cache before it is sent, and the reservation is settled when its ledger row is finalised, whatever
+The rule: a call reserves its estimated maximum cost (the prompt estimate at the prompt price
+plus ``max_tokens`` at the completion price, from the cached catalogue, in SEK at today's rate) in
+the shared cache before it is sent, and the reservation is settled when its ledger row is finalised, whatever
 the outcome (``usage_finish`` calls :func:`reservation_settle`). A call may go ahead at full price
 only while the spend plus the reservations made before it are under the limit, so any number of
 concurrent calls overshoot by at most one call's reservation.
@@ -14,7 +14,7 @@ concurrent calls overshoot by at most one call's reservation.
 * Reservations: integer micro-SEK counters in the shared cache (Redis in production: one atomic
   ``INCRBY`` and one ``MGET`` in one round trip), one counter per five-minute bucket, read over
   the last ``WINDOW_BUCKETS`` buckets. A reservation a crashed worker never settled therefore
-  expires with its bucket (after 15–20 minutes, past the stale-pending sweep's cutoff).
+  expires with its bucket (after 15 to 20 minutes, past the stale-pending sweep's cutoff).
 * No budget, no cost: a tenant without a budget pays one per-process dictionary look-up.
 
 Months are calendar months in UTC, as the ledger's days.
@@ -22,6 +22,7 @@ Months are calendar months in UTC, as the ledger's days.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import time
@@ -251,10 +252,9 @@ def _counter_add(key: str, delta: int, ttl: int, *, create: bool = True) -> None
         if not create:
             return
         cache.add(key, 0, ttl)
-        try:
+        # Evicted in between: the reservation is lost, never double counted.
+        with contextlib.suppress(ValueError):
             cache.incr(key, delta)
-        except ValueError:  # evicted in between: the reservation is lost, never double counted
-            pass
 
 
 def _month_spend_sek(user_id: int, first: dt.date, scope: str) -> Decimal:
@@ -404,7 +404,7 @@ def budget_check(
     if not over:
         return Decision(BudgetAction.NONE, model, "", reservation, crossed=tuple(crossed))
     worst = max(over, key=lambda c: c.before - c.limit)
-    facts = {
+    facts: dict[str, Any] = {
         "limit_sek": from_micro(worst.limit),
         "spent_sek": from_micro(worst.before),
         "resets_at": resets_at,
@@ -501,7 +501,7 @@ def budget_status(
     user_id: int,
     now: dt.datetime | None = None,
     fresh: bool = False,
-    rules: BudgetRules | None | object = MISSING,
+    rules: BudgetRules | object | None = MISSING,
 ) -> BudgetStatus | None:
     """The tenant-wide budget this month (``None`` without a tenant-wide limit).
 

@@ -14,6 +14,7 @@ def budget_banner(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"budget_banner": None}
+
     def state() -> Any:
         status = budget_status_for_page(request)
         return status if status is not None and status.over else None

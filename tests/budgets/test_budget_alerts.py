@@ -23,7 +23,9 @@ def _events(user: Any) -> list[str]:
     return sorted(Notification.objects.for_user(user).values_list("event", flat=True))
 
 
-def test_the_alert_job_run_twice_sends_each_alert_once(user_a: Any, user_b: Any, mailoutbox: list[Any]) -> None:
+def test_the_alert_job_run_twice_sends_each_alert_once(
+    user_a: Any, user_b: Any, mailoutbox: list[Any]
+) -> None:
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="block")
     LedgerRowFactory(user=user_a, created_at=timezone.now(), cost_sek=Decimal("12"))
     BudgetFactory(user=user_b, monthly_limit_sek=Decimal("100"), soft_threshold_percent=50)
@@ -40,7 +42,9 @@ def test_the_alert_job_run_twice_sends_each_alert_once(user_a: Any, user_b: Any,
 
 
 def test_degrade_alert_names_the_cheaper_model(user_a: Any, mailoutbox: list[Any]) -> None:
-    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="degrade", fallback_model="openai/gpt-4o-mini")
+    BudgetFactory(
+        user=user_a, monthly_limit_sek=Decimal("10"), policy="degrade", fallback_model="openai/gpt-4o-mini"
+    )
     LedgerRowFactory(user=user_a, created_at=timezone.now(), cost_sek=Decimal("12"))
     spend_alerts_run()
     note = Notification.objects.for_user(user_a).get(event="budget_degrade")
@@ -63,20 +67,26 @@ def test_under_the_threshold_nothing_is_sent(user_a: Any, mailoutbox: list[Any])
     assert mailoutbox == []
 
 
-def test_credits_running_out_within_seven_days_alerts_once(user_a: Any, user_b: Any, mailoutbox: list[Any]) -> None:
+def test_credits_running_out_within_seven_days_alerts_once(
+    user_a: Any, user_b: Any, mailoutbox: list[Any]
+) -> None:
     now = timezone.now()
     for user, remaining in ((user_a, "5"), (user_b, "500")):
         AISettingsFactory(user=user)
         for day in range(7):
             LedgerRowFactory(
-                user=user, created_at=now - dt.timedelta(days=day), cost_sek=Decimal("10"), fx_rate=Decimal("10")
+                user=user,
+                created_at=now - dt.timedelta(days=day),
+                cost_sek=Decimal("10"),
+                fx_rate=Decimal("10"),
             )  # $1 a day
         CreditSnapshotFactory(user=user, total_credits=Decimal(remaining), total_usage=Decimal(0))
     assert spend_alerts_run().credit_alerts == 1
     assert spend_alerts_run().credit_alerts == 0
     assert _events(user_a) == ["credits_runway"]
     assert _events(user_b) == []
-    assert len(mailoutbox) == 1 and "openrouter.ai" in mailoutbox[0].body
+    assert len(mailoutbox) == 1
+    assert "openrouter.ai" in mailoutbox[0].body
 
 
 def test_the_beat_schedule_has_the_alert_job() -> None:

@@ -20,7 +20,9 @@ MINI = "openai/gpt-4o-mini"
 
 def test_get_without_a_budget(api_a: Any) -> None:
     body = api_a.get(URL).json()
-    assert body["monthly_limit_sek"] is None and body["status"] is None and body["use_cases"] == {}
+    assert body["monthly_limit_sek"] is None
+    assert body["status"] is None
+    assert body["use_cases"] == {}
 
 
 def test_put_then_get_with_status(api_a: Any, user_a: Any, emulator: Any) -> None:

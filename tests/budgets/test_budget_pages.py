@@ -58,7 +58,10 @@ def test_saving_a_budget_with_a_use_case_policy(page_a: Client, user_a: Any, emu
         ({"monthly_limit_sek": "-1"}, "monthly_limit_sek"),
         ({"monthly_limit_sek": "99999999999"}, "monthly_limit_sek"),
         ({"monthly_limit_sek": "100", "soft_threshold_percent": "120"}, "soft_threshold_percent"),
-        ({"monthly_limit_sek": "100", "policy": "degrade", "fallback_model": "acme/unknown-1"}, "fallback_model"),
+        (
+            {"monthly_limit_sek": "100", "policy": "degrade", "fallback_model": "acme/unknown-1"},
+            "fallback_model",
+        ),
         ({"monthly_limit_sek": "100", "policy": "degrade"}, "fallback_model"),
         ({"monthly_limit_sek": "100", "limit_chat": "-3"}, "limit_chat"),
     ],
@@ -80,7 +83,8 @@ def test_the_dashboard_shows_the_budget_bar(page_a: Client, user_a: Any) -> None
     html = page_a.get("/dashboard/openrouter/").content.decode()
     assert 'id="or-budget"' in html
     assert 'aria-valuenow="25"' in html
-    assert "50,00" in html and "150,00" in html  # spent and left, in the shared money format
+    assert "50,00" in html
+    assert "150,00" in html
     assert 'id="budget-forecast"' in html
     assert 'id="budget-banner"' not in html
 
@@ -90,7 +94,9 @@ def test_without_a_budget_the_dashboard_says_so(page_a: Client) -> None:
     assert 'id="budget-none"' in html
 
 
-@pytest.mark.parametrize(("policy", "fallback", "state"), [("block", "", "blocked"), ("degrade", MINI, "degraded")])
+@pytest.mark.parametrize(
+    ("policy", "fallback", "state"), [("block", "", "blocked"), ("degrade", MINI, "degraded")]
+)
 def test_a_banner_on_every_page_when_spent(
     page_a: Client, user_a: Any, policy: str, fallback: str, state: str
 ) -> None:
@@ -105,22 +111,30 @@ def test_another_tenants_budget_never_shows(page_a: Client, user_b: Any) -> None
     BudgetFactory(user=user_b, monthly_limit_sek=Decimal("10"))
     LedgerRowFactory(user=user_b, created_at=timezone.now(), cost_sek=Decimal("11"))
     html = page_a.get("/dashboard/openrouter/").content.decode()
-    assert 'id="budget-banner"' not in html and 'id="budget-none"' in html
+    assert 'id="budget-banner"' not in html
+    assert 'id="budget-none"' in html
     card = page_a.get(CARD, HTTP_HX_REQUEST="true").content.decode()
     assert 'value="10' not in card
 
 
 def test_notifications_show_and_dismiss_only_ones_own(page_a: Client, user_a: Any, user_b: Any) -> None:
-    mine = Notification.objects.create(user=user_a, event="budget_soft", period="2026-11", title="Min varning")
-    theirs = Notification.objects.create(user=user_b, event="budget_soft", period="2026-11", title="Bobs varning")
+    mine = Notification.objects.create(
+        user=user_a, event="budget_soft", period="2026-11", title="Min varning"
+    )
+    theirs = Notification.objects.create(
+        user=user_b, event="budget_soft", period="2026-11", title="Bobs varning"
+    )
     html = page_a.get("/dashboard/").content.decode()
-    assert "Min varning" in html and "Bobs varning" not in html
+    assert "Min varning" in html
+    assert "Bobs varning" not in html
     assert page_a.post(f"/notifications/{theirs.pk}/read/").status_code == 404
     response = page_a.post(f"/notifications/{mine.pk}/read/", {"next": "/dashboard/"})
-    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/"
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert mine.read_at is not None and theirs.read_at is None
+    assert mine.read_at is not None
+    assert theirs.read_at is None
     assert "Min varning" not in page_a.get("/dashboard/").content.decode()
     # An open redirect is refused.
     third = Notification.objects.create(user=user_a, event="budget_block", period="2026-11", title="x")
@@ -142,7 +156,8 @@ def test_budget_pages_in_swedish_and_english(
     page.force_login(user_a)
     assert card_title in page.get(CARD, HTTP_HX_REQUEST="true").content.decode()
     bad = page.post(CARD, {"monthly_limit_sek": "-5", "soft_threshold_percent": "80", "policy": "block"})
-    assert bad.status_code == 400 and error in bad.content.decode()
+    assert bad.status_code == 400
+    assert error in bad.content.decode()
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"))
     LedgerRowFactory(user=user_a, created_at=timezone.now(), cost_sek=Decimal("11"))
     assert banner in page.get("/dashboard/").content.decode()

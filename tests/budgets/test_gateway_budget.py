@@ -59,7 +59,8 @@ def test_within_budget_the_reservation_becomes_the_calls_cost(
     # The cached spend moved by the call's own cost, in step with the rollups.
     assert abs(status.spent_sek - row.cost_sek) < Decimal("0.000002")
     fresh = budgets.budget_status(user_id=user_a.pk, fresh=True)
-    assert fresh is not None and abs(fresh.spent_sek - row.cost_sek) < Decimal("0.000002")
+    assert fresh is not None
+    assert abs(fresh.spent_sek - row.cost_sek) < Decimal("0.000002")
 
 
 def test_block_is_a_402_with_limit_spend_and_reset_and_no_upstream_call(
@@ -135,7 +136,8 @@ def test_allow_and_alert_goes_ahead_and_notifies_once(
     complete(user=user_a, use_case="chat", messages=HELLO, model=SONNET)
     complete(user=user_a, use_case="chat", messages=HELLO, model=SONNET)
     rows = list(AIUsageLog.objects.filter(budget_action="allowed_over"))
-    assert len(rows) == 2 and {r.model for r in rows} == {SONNET}
+    assert len(rows) == 2
+    assert {r.model for r in rows} == {SONNET}
     events = sorted(Notification.objects.for_user(user_a).values_list("event", flat=True))
     assert events == ["budget_over", "budget_soft"]
     assert len(mailoutbox) == 2
@@ -182,7 +184,8 @@ def test_the_reservation_is_the_calls_maximum_cost(user_a: Any, configured_a: An
         messages=HELLO,
         params={"max_tokens": 1000},
     )
-    assert decision is not None and decision.reservation is not None
+    assert decision is not None
+    assert decision.reservation is not None
     # 1000 completion tokens at $15/M plus the prompt estimate at $3/M, at the default rate.
     expected = budgets.estimate_usd(
         provider="openrouter", model=SONNET, messages=HELLO, params={"max_tokens": 1000}
@@ -229,11 +232,15 @@ def test_the_openai_compatible_door_answers_402_in_the_error_shape(
     BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="block")
     _spend(user_a, "10")
     response = api_a.post(
-        "/api/v1/chat/completions", {"model": SONNET, "messages": HELLO}, format="json", HTTP_X_USE_CASE="chat"
+        "/api/v1/chat/completions",
+        {"model": SONNET, "messages": HELLO},
+        format="json",
+        HTTP_X_USE_CASE="chat",
     )
     assert response.status_code == 402
     error = response.json()["error"]
     assert error["code"] == "budget_exceeded"
     assert (error["limit_sek"], error["spent_sek"]) == ("10.00", "10.00")
-    assert error["resets_at"].endswith("Z") and error["message"]
+    assert error["resets_at"].endswith("Z")
+    assert error["message"]
     assert chat_requests(emulator) == []

@@ -46,10 +46,12 @@ class BudgetSerializer(StrictSerializer):
     """PUT body: the whole budget (use cases left out lose their own policy)."""
 
     monthly_limit_sek = serializers.JSONField(
-        help_text="Monthly limit for all AI calls in SEK, 0–10 000 000, at most two decimals (decimal string); null for none."
+        help_text="Monthly limit for all AI calls in SEK, 0 to 10 000 000, at most two decimals (decimal string); null for none."
     )
     soft_threshold_percent = serializers.JSONField(
-        required=False, default=80, help_text="Alert when this share of the limit is spent (1–100)."
+        required=False,
+        default=80,  # type: ignore[arg-type]  # any JSON value; budget_input_clean checks it
+        help_text="Alert when this share of the limit is spent (1 to 100).",
     )
     policy = serializers.ChoiceField(choices=BudgetPolicy.choices, required=False, default=BudgetPolicy.BLOCK)
     fallback_model = serializers.CharField(allow_blank=True, required=False, default="")
@@ -167,7 +169,7 @@ class BudgetView(APIView):
         description=(
             "Replaces the whole budget. `policy`: `degrade` switches calls to `fallback_model` once "
             "the limit is spent, `block` refuses them (402 `budget_exceeded`), `allow_and_alert` "
-            "lets them through and alerts. Negative or absurd limits, thresholds outside 1–100 %, "
+            "lets them through and alerts. Negative or absurd limits, thresholds outside 1 to 100 %, "
             "and fallback models not in OpenRouter's catalogue are refused with 400."
         ),
         tags=TAGS,
