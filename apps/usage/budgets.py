@@ -556,12 +556,3 @@ def budget_status(
         state=state,
         month=month,
     )
-
-
-def budget_spent_forget(*, user_id: int, now: dt.datetime | None = None) -> None:
-    """Drop the cached spend (after a rebuild or a sync changed the month's figures)."""
-    first, _ = month_of(now or timezone.now())
-    month = _month_label(first)
-    rules = budget_rules_for_call(user_id=user_id)
-    scopes = [ALL, *(rules.use_cases if rules else {})]
-    cache.delete_many([_spent_key(user_id, month, scope) for scope in scopes])
