@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.after_response import after_response
 from apps.core.formatting import format_sek
+from apps.core.localcache import MISSING, LocalCache
 from apps.core.services import notification_send
 from apps.integrations.budget_selectors import budget_rules_for_call
 
@@ -28,6 +29,7 @@ from .budgets import BudgetStatus, budget_status, month_of
 
 EVENTS = ("soft", "degrade", "block", "over")
 QUEUE_AGAIN_AFTER = 3600
+_queued: LocalCache[tuple[int, str, str], bool] = LocalCache("budget-alerts-queued", ttl=600.0)
 
 
 def event_name(event: str) -> str:
@@ -37,8 +39,13 @@ def event_name(event: str) -> str:
 def budget_alerts_queue(*, user_id: int, events: Iterable[str]) -> None:
     """Queue the alert task for events a call noticed, at most once an hour per event and month."""
     month = month_of(timezone.now())[0].strftime("%Y-%m")
+    # Remembered in this process too, so a tenant over a threshold does not pay a cache round trip
+    # on every call.
+    wanted = [e for e in events if _queued.get((user_id, month, e)) is MISSING]
+    for event in wanted:
+        _queued.set((user_id, month, event), True)
     fresh = [
-        e for e in events if cache.add(f"budget:alert-queued:{user_id}:{month}:{e}", 1, QUEUE_AGAIN_AFTER)
+        e for e in wanted if cache.add(f"budget:alert-queued:{user_id}:{month}:{e}", 1, QUEUE_AGAIN_AFTER)
     ]
     if not fresh:
         return
