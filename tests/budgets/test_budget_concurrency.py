@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
@@ -15,6 +15,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
+from apps.ai_gateway.services import complete
+from apps.integrations.models import Budget
 from apps.usage import budgets
 from apps.usage.models import AIUsageLog, DailyUsage
 from tests.ai_gateway.conftest import chat_requests
@@ -74,14 +76,26 @@ def _reserved(user: Any) -> int:
 
 @pytest.mark.parametrize("policy", ["block", "degrade"])
 def test_fifty_calls_with_room_for_ten(user_a: Any, configured_a: Any, emulator: Any, policy: str) -> None:
+    # One call first, to learn what a call really costs: the budget leaves room for ten of them
+    # after it (each reserves its maximum, at least what it costs).
+    complete(user=user_a, use_case="chat", messages=PROMPT, model=SONNET, **PARAMS)
+    warm = AIUsageLog.objects.get(user=user_a)
     one = _one_call_micro()
-    limit = Decimal(one * 10) / budgets.MICRO
-    BudgetFactory(user=user_a, monthly_limit_sek=limit, policy=policy, fallback_model=MINI)
+    assert budgets.to_micro(warm.cost_sek) <= one
+    limit = warm.cost_sek * 11
+    BudgetFactory(
+        user=user_a,
+        monthly_limit_sek=limit.quantize(Decimal("0.01"), rounding=ROUND_DOWN) or Decimal("0.01"),
+        policy=policy,
+        fallback_model=MINI,
+    )
+    limit = Budget.objects.get(user=user_a).monthly_limit_sek
     results = _run(user_a)
     assert [r for r in results if r[0] not in (200, 402)] == []
-    rows = list(AIUsageLog.objects.filter(user=user_a))
+    rows = list(AIUsageLog.objects.filter(user=user_a).exclude(pk=warm.pk))
     assert len(rows) == CALLS
     full = [r for r in rows if r.budget_action == "" and r.status == "success"]
+    print(f"{policy}: {len(full)} of {CALLS} at full price")  # shown with -s, for the record
     # Reservations are each call's maximum: at most one call past the room, whatever the timing.
     assert 1 <= len(full) <= 11
     full_cost = sum((r.cost_sek for r in full), Decimal(0))
@@ -90,7 +104,7 @@ def test_fifty_calls_with_room_for_ten(user_a: Any, configured_a: Any, emulator:
         blocked = [r for r in rows if r.budget_action == "blocked"]
         assert len(blocked) == CALLS - len(full) == sum(1 for r in results if r[0] == 402)
         assert {r.error_code for r in blocked} == {"budget_exceeded"}
-        assert len(chat_requests(emulator)) == len(full)
+        assert len(chat_requests(emulator)) == len(full) + 1  # + the first call
     else:
         degraded = [r for r in rows if r.budget_action == "degraded"]
         assert len(degraded) == CALLS - len(full)
