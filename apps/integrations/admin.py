@@ -21,7 +21,7 @@ from apps.core.admin import money_column
 
 from .admin_platform import platform_key_action_run
 from .clients import platform_keys_enabled
-from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, Budget, CreditSnapshot
 from .platform_keys import platform_key_upstream_get
 from .services import ai_settings_update
 from .validators import KEY_MAX_LENGTH, model_id_clean, openrouter_key_clean
@@ -274,3 +274,41 @@ class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the credit history is a record of what OpenRouter reported: kept as is
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin[Budget]):
+    """Read-only: a tenant changes their budget on the AI tab or the API (validated and audited)."""
+
+    list_display = (
+        "user",
+        "use_case",
+        "monthly_limit_sek",
+        "soft_threshold_percent",
+        "policy",
+        "fallback_model",
+    )
+    list_filter = ("policy", "use_case")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "use_case",
+        "monthly_limit_sek",
+        "soft_threshold_percent",
+        "policy",
+        "fallback_model",
+        "email_alerts",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -218,3 +218,59 @@ class CreditSnapshot(UserOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.taken_at:%Y-%m-%d %H:%M} {self.source} {self.remaining}"
+
+
+class BudgetPolicy(models.TextChoices):
+    """What a call does once its budget is spent."""
+
+    DEGRADE = "degrade", _("Switch to the cheaper model")
+    BLOCK = "block", _("Block the call")
+    ALLOW_AND_ALERT = "allow_and_alert", _("Allow and alert")
+
+
+# The largest monthly limit a tenant can set (SEK): anything above is a typing mistake.
+BUDGET_LIMIT_MAX_SEK = 10_000_000
+
+
+class Budget(UserOwnedModel):
+    """A tenant's monthly AI budget (``use_case`` empty) or one use case's policy and own limit.
+
+    The tenant row holds the limit for all AI calls, the soft threshold, the default policy and
+    fallback model, and the e-mail switch for alerts. A use-case row overrides the policy and
+    fallback model for that use case and may add a limit of its own (``monthly_limit_sek`` null:
+    only the tenant's limit applies). Months are calendar months in UTC, as the ledger's days.
+    """
+
+    use_case = models.CharField(_("use case"), max_length=30, choices=UseCase.choices, blank=True)
+    monthly_limit_sek = models.DecimalField(
+        _("monthly limit (SEK)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    soft_threshold_percent = models.PositiveSmallIntegerField(_("alert threshold (%)"), default=80)
+    policy = models.CharField(
+        _("when the budget is spent"), max_length=20, choices=BudgetPolicy.choices, default=BudgetPolicy.BLOCK
+    )
+    fallback_model = models.CharField(_("cheaper model"), max_length=200, blank=True)
+    email_alerts = models.BooleanField(_("e-mail budget and credit alerts"), default=True)
+
+    class Meta:
+        db_table = "user_budgets"
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "use_case"], name="budget_one_per_user_and_use_case"),
+            models.CheckConstraint(
+                condition=models.Q(monthly_limit_sek__isnull=True) | models.Q(monthly_limit_sek__gte=0),
+                name="budget_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(soft_threshold_percent__gte=1, soft_threshold_percent__lte=100),
+                name="budget_threshold_1_to_100",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(policy="degrade") | ~models.Q(fallback_model=""),
+                name="budget_degrade_has_fallback",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Budget of user {self.user_id} ({self.use_case or 'all'})"
