@@ -108,7 +108,8 @@ def fill(refill: bool) -> None:
         return
     started = time.monotonic()
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE ai_usage_logs, usage_daily CASCADE")  # this benchmark's own database
+        # this benchmark's own database
+        cursor.execute("TRUNCATE ai_usage_logs, usage_daily, usage_monthly, usage_daily_provider CASCADE")
         for username, rows in wanted.items():
             user, _ = User.objects.get_or_create(username=username)
             cursor.execute(
@@ -120,9 +121,10 @@ def fill(refill: bool) -> None:
     print(f"  rebuild_usage_rollups: {time.monotonic() - started:.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE ai_usage_logs")
-        cursor.execute("ANALYZE usage_daily")
-        cursor.execute("SELECT count(*) FROM usage_daily")
-        print(f"  {cursor.fetchone()[0]:,} rollup rows")
+        for table in ("usage_daily", "usage_monthly", "usage_daily_provider"):
+            cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"SELECT count(*) FROM {table}")  # nosec B608: constant names
+            print(f"  {table}: {cursor.fetchone()[0]:,} rollup rows")
 
 
 def measure(requests: int) -> list[dict[str, Any]]:
@@ -179,7 +181,10 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
     fill(args.refill)
+    load_before = os.getloadavg()
     results = measure(args.requests)
+    load_after = os.getloadavg()
+    print(f"load average (1/5/15 min) before {load_before}, after {load_after}")
     ratios = {}
     for page in PAGES:
         for preset in ("this_month", "this_year"):
@@ -191,7 +196,10 @@ def main() -> None:
             print(f"1M/10k {page:16} {preset:10} {ratios[f'{page} {preset}']:.2f}x")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "dashboard.json").write_text(json.dumps({"results": results, "ratios": ratios}, indent=2))
+    (out / "dashboard.json").write_text(json.dumps(
+            {"results": results, "ratios": ratios, "loadavg": {"before": load_before, "after": load_after}},
+            indent=2,
+        ))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -65,6 +65,10 @@ class Totals:
         values: dict[str, Any] = {f: getattr(self, f) + getattr(other, f) for f in SUM_COLUMNS}
         return Totals(**values)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The sums by name (``dataclasses.asdict`` deep-copies; a year's days made it show up in profiles)."""
+        return {name: getattr(self, name) for name in SUM_COLUMNS}
+
     def __neg__(self) -> Totals:
         values: dict[str, Any] = {f: -getattr(self, f) for f in SUM_COLUMNS}
         return Totals(**values)
@@ -100,7 +104,7 @@ def _sum_by(groups: list[tuple[tuple[Any, ...], Totals]], index: int) -> list[tu
 
 
 def _rows(pairs: list[tuple[Any, Totals]], name: str) -> list[dict[str, Any]]:
-    return [{name: value, **asdict(totals), "totals": totals} for value, totals in pairs if totals.calls]
+    return [{name: value, **totals.as_dict(), "totals": totals} for value, totals in pairs if totals.calls]
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ class UsageSummary:
     def by_day(self) -> list[dict[str, Any]]:
         """Days with finished calls, oldest first."""
         summed = dict(_sum_by(list(self.days), 0))
-        return [{"day": day, **asdict(summed[day]), "totals": summed[day]} for day in sorted(summed)]
+        return [{"day": day, **summed[day].as_dict(), "totals": summed[day]} for day in sorted(summed)]
 
 
 _GROUP_FIELDS = ("model", "use_case", "provider", "cost_source")
