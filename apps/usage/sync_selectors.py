@@ -135,7 +135,7 @@ def activity_history_days(rows: list[HistoryRow]) -> list[HistoryDay]:
     days = []
     for date in sorted(per_day, reverse=True):
         group = per_day[date]
-        reconciled = [r for r in group if r.ledger_usd is not None]
+        reconciled = [r.ledger_usd for r in group if r.ledger_usd is not None]
         days.append(
             HistoryDay(
                 date=date,
@@ -144,9 +144,9 @@ def activity_history_days(rows: list[HistoryRow]) -> list[HistoryDay]:
                 tokens=sum(r.tokens for r in group),
                 billed_usd=sum((r.billed_usd for r in group), Decimal(0)),
                 billed_sek=sum((r.billed_sek for r in group), Decimal(0)),
-                ledger_usd=sum((r.ledger_usd or Decimal(0) for r in reconciled), Decimal(0)) if reconciled else None,
+                ledger_usd=sum(reconciled, Decimal(0)) if reconciled else None,
                 unreconciled=len(group) - len(reconciled),
-                differs=any(not r.matches for r in reconciled),
+                differs=any(r.ledger_usd is not None and not r.matches for r in group),
             )
         )
     return days
