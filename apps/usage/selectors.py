@@ -362,13 +362,13 @@ def _period_rollups(*, user: Any, period: Any) -> QuerySet[DailyUsage]:
 def usage_cost_by_day(*, user: Any, period: Any) -> dict[dt.date, DayCost]:
     """AI cost in SEK per UTC day of ``period`` (an ``apps.core.periods.Period``); days without rows are absent.
 
-    One aggregate query over the daily rollups (kept equal to the ledger on every write, so the
-    sums are the ledger's exact Decimals); finished rows only, as a pending call has no cost yet.
+    One aggregate query over the per-day-and-provider rollups (at most two rows a day; kept equal
+    to the ledger on every write, so the sums are the ledger's exact Decimals); finished rows
+    only, as a pending call has no cost yet.
     """
+    rolled = DailyProviderUsage.objects.for_user(user).filter(day__gte=period.start, day__lte=period.end)
     # Any: the stubs cannot follow annotations passed as **kwargs.
-    rows: Any = (
-        _period_rollups(user=user, period=period).values("day").annotate(**_rollup_costs()).order_by("day")
-    )
+    rows: Any = rolled.values("day").annotate(**_rollup_costs()).order_by("day")
     return {
         row["day"]: DayCost(
             total_sek=row["total_sek"], openrouter_sek=row["openrouter_sek"], unpriced=row["unpriced_calls"]

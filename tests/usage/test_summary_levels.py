@@ -142,3 +142,25 @@ def test_every_period_is_the_ledgers_sum(history: tuple[Any, Any], period: Perio
         by_day[day] = by_day.get(day, 0) + 1
     assert {d["day"]: d["calls"] for d in summary.by_day} == by_day
     assert not [row for row in summary.by_model if row["calls"] < 0]
+
+
+@pytest.mark.parametrize("who", [0, 1])
+def test_the_roi_cost_per_day_is_the_ledgers(history: tuple[Any, Any], who: int) -> None:
+    """ROI's AI cost per day reads the per-day-and-provider level: the ledger's SEK per day."""
+    from apps.usage.selectors import usage_cost_by_day
+
+    user = history[who]
+    period = Period(D(2026, 1, 1), TODAY)
+    with time_machine.travel(NOW, tick=False):
+        costs = usage_cost_by_day(user=user, period=period)
+    expected: dict[dt.date, list[Any]] = {}
+    for r in _ledger(user, period):
+        day = expected.setdefault(r.created_at.astimezone(dt.UTC).date(), [Decimal(0), Decimal(0), 0])
+        day[0] += r.cost_sek or Decimal(0)
+        day[1] += (r.cost_sek or Decimal(0)) if r.provider == "openrouter" else Decimal(0)
+        day[2] += r.cost_usd is None
+    places = Decimal("1e-9")
+    assert {
+        d: [c.total_sek.quantize(places), c.openrouter_sek.quantize(places), c.unpriced]
+        for d, c in costs.items()
+    } == {d: [v[0].quantize(places), v[1].quantize(places), v[2]] for d, v in expected.items()}
