@@ -154,7 +154,8 @@ def _level_deltas(level: Level, daily: dict[Key, list[Any]]) -> dict[Key, list[A
     return {key: sums for key, sums in summed.items() if any(sums)}
 
 
-def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> None:
+def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> tuple[str, list[Any]]:
+    """The statement adding ``deltas`` to ``level``, keys in sorted order, and its parameters."""
     columns = (*level.key_columns, *SUM_COLUMNS)
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params: list[Any] = []
@@ -167,23 +168,37 @@ def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> None:
         f"INSERT INTO {level.table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(deltas))} "  # noqa: S608  # nosec B608: constant identifiers, bound values
         f"ON CONFLICT ({', '.join(level.key_columns)}) DO UPDATE SET {updates}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
+
+
+def _one_round_trip() -> bool:
+    """PostgreSQL with client-side binding (Django's default) runs ``a; b; c`` with parameters as
+    one request, in order; SQLite and server-side binding take one statement at a time."""
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
 
 
 def rollup_apply_many(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) -> int:
     """Add the differences of many ``(before, after)`` pairs to every level; see the module rule.
 
     One statement per level that changes, levels in ``LEVELS`` order, keys in sorted order, so two
-    transactions touching the same keys cannot deadlock. Returns the number of daily rows touched.
+    transactions touching the same keys cannot deadlock; on PostgreSQL the statements travel
+    together (one round trip for the three levels). Returns the number of daily rows touched.
     """
     deltas = _deltas(changes)
     if not deltas:
         return 0
-    for level in LEVELS:
-        level_deltas = _level_deltas(level, deltas)
-        if level_deltas:
-            _upsert(level, level_deltas)
+    statements = [
+        _upsert(level, level_deltas) for level in LEVELS if (level_deltas := _level_deltas(level, deltas))
+    ]
+    with connection.cursor() as cursor:
+        if _one_round_trip():
+            cursor.execute(
+                "; ".join(sql for sql, _params in statements), [p for _sql, ps in statements for p in ps]
+            )
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
     return len(deltas)
 
 
