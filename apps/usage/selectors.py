@@ -165,10 +165,6 @@ class UsageSummary:
 _GROUP_FIELDS = ("model", "use_case", "provider", "cost_source")
 
 
-def _rollup_sums() -> dict[str, Any]:
-    return {name: Sum(name) for name in SUM_COLUMNS}
-
-
 # The ledger's rows summed the way the rollups sum them (see apps.usage.rollups.ledger_facts).
 _LEDGER_SUMS: dict[str, Any] = {
     "n_unpriced": Count("id", filter=Q(cost_usd__isnull=True)),
