@@ -150,7 +150,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def overview_card(request: HttpRequest) -> HttpResponse:
     """This month: AI cost, calls, credits and runway, and the latest calls (the landing page)."""
     today = utc_today()
-    summary = usage_summary(user=request.user, period=Period(today.replace(day=1), today), today=today)
+    summary = usage_summary(
+        user=request.user, period=Period(today.replace(day=1), today), today=today, with_days=False
+    )
     latest = credit_snapshot_latest(user=request.user)
     remaining = latest.remaining if latest is not None else None
     return render(
