@@ -1,7 +1,7 @@
 """The Activity history section names OpenRouter's window in ISO dates, like every date beside it.
 
-Found by the browser journey: English read "Completed UTC days Oct. 29, 2026 – Nov. 27, 2026"
-next to date fields and a table in YYYY-MM-DD.
+Found by the browser journey: English read "Completed UTC days Oct. 29, 2026" and so on, next to
+date fields and a table in YYYY-MM-DD.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def test_the_window_reads_in_iso_dates_in_both_languages(user_a: Any) -> None:
         client = Client(HTTP_ACCEPT_LANGUAGE=language)
         client.force_login(user_a)
         html = client.get("/dashboard/openrouter/activity/").content.decode()
-        assert f"{words} {first.isoformat()} – {last.isoformat()}" in html, language
+        assert f"{words} {first.isoformat()} \u2013 {last.isoformat()}" in html, language
 
 
 def test_another_users_section_shows_no_window_form(user_a: Any, user_b: Any) -> None:
