@@ -296,7 +296,14 @@ def test_the_whole_journey_and_a_second_tenant_sees_none_of_it(
         calls_before = int(page.locator("#total-calls").inner_text())
         assert calls_before == len(features) + 1
         cost_before = page.locator("#total-cost-sek").inner_text()
-        page.evaluate("() => { window.__sameDocument = true; }")
+        # Mark the document and keep the chart objects: an update must arrive in place, not by reload.
+        page.evaluate(
+            """() => {
+                window.__sameDocument = true;
+                window.__charts = ['chart-by-model', 'chart-by-use-case'].map(id => Chart.getChart(id));
+                window.__byUseCase = JSON.stringify(Chart.getChart('chart-by-use-case').data.datasets[0].data);
+            }"""
+        )
         # A call made elsewhere (another tab) arrives on this page without a reload.
         other = page.context.new_page()
         other.goto(f"{base}/dashboard/ai/prompt/")
@@ -311,7 +318,14 @@ def test_the_whole_journey_and_a_second_tenant_sees_none_of_it(
         )
         assert page.evaluate("() => window.__sameDocument === true")
         assert page.locator("#total-cost-sek").inner_text() != cost_before
-        assert page.evaluate("() => Chart.getChart('chart-by-model').data.labels").count(ANNA_MODEL_CHAT) == 1
+        assert page.evaluate(
+            "() => ['chart-by-model', 'chart-by-use-case'].every((id, n) => Chart.getChart(id) === window.__charts[n])"
+        )
+        # The new prompt call's cost is in the use-case chart's figures now.
+        page.wait_for_function(
+            "() => JSON.stringify(Chart.getChart('chart-by-use-case').data.datasets[0].data) !== window.__byUseCase"
+        )
+        assert ANNA_MODEL_CHAT in page.evaluate("() => Chart.getChart('chart-by-model').data.labels")
         shot("openrouter-live")
 
         # --- sync the history for a date range and watch it run ------------------------------------
