@@ -326,6 +326,15 @@ def test_the_whole_journey_and_a_second_tenant_sees_none_of_it(
             "() => JSON.stringify(Chart.getChart('chart-by-use-case').data.datasets[0].data) !== window.__byUseCase"
         )
         assert ANNA_MODEL_CHAT in page.evaluate("() => Chart.getChart('chart-by-model').data.labels")
+        # The model table and the data quality came with the same poll: they agree with the metrics.
+        # Anna's default model answered the five features and the other tab's prompt (not the chat).
+        default_model_calls = len(features) + 1
+        assert page.locator(
+            f"#or-model-stats tr:has(td.mono:text-is('{ANNA_DEFAULT_MODEL}')) td.num"
+        ).first.inner_text() == str(default_model_calls)
+        assert page.locator(
+            "#or-data-quality tr[data-source=provider_reported] td.num"
+        ).first.inner_text() == str(calls_before + 1)
         shot("openrouter-live")
 
         # --- sync the history for a date range and watch it run ------------------------------------
@@ -354,6 +363,11 @@ def test_the_whole_journey_and_a_second_tenant_sees_none_of_it(
         history_rows = page.locator("#activity-history table tbody tr").count()
         assert history_rows >= SYNC_DAYS
         page.locator("#activity-history").scroll_into_view_if_needed()
+        # The data-quality card learns of the sync with the next poll of the page.
+        page.clock.fast_forward(POLL_SECONDS * 1000)
+        page.wait_for_function(
+            f"() => document.getElementById('or-sync').textContent.includes('({text['succeeded']})')"
+        )
         shot("sync-done")
 
         # --- ROI settings and a bookings CSV -----------------------------------------------------------
