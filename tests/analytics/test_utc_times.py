@@ -54,3 +54,11 @@ def test_another_tenants_times_are_not_shown(user_a: Any, user_b: Any) -> None:
     client.force_login(user_b)
     html = client.get("/dashboard/openrouter/?start=2026-01-15&end=2026-01-15").content.decode()
     assert "09:30" not in html
+
+
+def test_the_activity_sections_last_sync_is_in_utc(user_a: Any, page_a: Client) -> None:
+    _tenant(user_a)
+    SyncRun.objects.filter(user=user_a).update(finished_at=AT)
+    html = page_a.get("/dashboard/openrouter/activity/").content.decode()
+    assert "Senaste synk: 2026-01-15 09:30 UTC" in html
+    assert "10:30" not in html
