@@ -402,6 +402,12 @@ def test_the_whole_journey_and_a_second_tenant_sees_none_of_it(
         }
         assert shown["revenue"] == Decimal("6656.50")
         assert shown["ai"] > 0  # the gateway's calls and the synced history
+        # Every figure of the projections is in view on a desktop screen (none scrolled out of its card).
+        overflow = page.evaluate(
+            "() => { const t = document.getElementById('roi-projections'); "
+            "return t.parentElement.scrollWidth - t.parentElement.clientWidth; }"
+        )
+        assert overflow <= 0
         shot("roi-report")
         with page.expect_download() as download_info:
             page.click("#roi-csv")
