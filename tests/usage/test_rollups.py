@@ -23,7 +23,7 @@ from apps.usage.models import (
     UsageSource,
     UsageStatus,
 )
-from apps.usage.rollups import SUM_COLUMNS, ledger_facts, rollup_apply, rollups_rebuild
+from apps.usage.rollups import SUM_COLUMNS, LedgerFacts, ledger_facts, rollup_apply, rollups_rebuild
 from apps.usage.services import (
     Adjustment,
     TokenCounts,
@@ -421,3 +421,26 @@ def test_a_rebuild_racing_live_writes_neither_loses_nor_double_counts(user_a: An
     assert _levels() == incremental
     row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
     assert (row.calls, row.total_tokens) == (60, 120)
+
+
+def test_the_migration_takes_old_adjustment_counts_out_like_a_rebuild(user_a: Any, user_b: Any) -> None:
+    """Existing databases rolled adjustments up as calls; the migration leaves what a rebuild gives."""
+    import importlib
+
+    from django.db import connection
+
+    _mixed_history(user_a, user_b)
+    expected = _levels()
+    # The old rule, added on top: each adjustment row was one successful call.
+    for row in AIUsageLog.objects.filter(source=UsageSource.ACTIVITY_SYNC):
+        facts = ledger_facts(row)
+        assert facts is not None
+        zero = LedgerFacts(key=facts.key, sums=(0,) * len(SUM_COLUMNS))
+        old = LedgerFacts(key=facts.key, sums=(1, 1, 0, 0, 0, *(0,) * 7))
+        rollup_apply(before=zero, after=old)
+    assert _levels() != expected
+    migration = importlib.import_module("apps.usage.migrations.0006_sync_adjustments_are_not_calls")
+    migration.adjustments_are_not_calls(None, type("Editor", (), {"connection": connection})())
+    assert _levels() == expected
+    rollups_rebuild()
+    assert _levels() == expected
