@@ -15,8 +15,9 @@ SYNC = "activity_sync"
 
 
 def adjustments_are_not_calls(apps, schema_editor):
+    # Constant identifiers (COUNTS); the one value is a parameter.
     taken = ", ".join(
-        f"{name} = {name} - COALESCE((SELECT SUM(d.{name}) FROM usage_daily d "
+        f"{name} = {name} - COALESCE((SELECT SUM(d.{name}) FROM usage_daily d "  # nosec B608
         "WHERE d.user_id = usage_daily_provider.user_id AND d.day = usage_daily_provider.day "
         "AND d.provider = usage_daily_provider.provider AND d.source = %s), 0)"
         for name in COUNTS
