@@ -35,7 +35,9 @@ def utc_midnight(day: dt.date) -> dt.datetime:
 
 
 def usage_recent(*, user: Any, limit: int = 20) -> list[AIUsageLog]:
-    return list(AIUsageLog.objects.for_user(user).order_by("-created_at", "-id")[:limit])
+    """The latest calls through the gateway (sync adjustments are spend, not calls: not listed)."""
+    rows = AIUsageLog.objects.for_user(user).filter(source=UsageSource.GATEWAY)
+    return list(rows.order_by("-created_at", "-id")[:limit])
 
 
 def usage_logs(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[AIUsageLog]:

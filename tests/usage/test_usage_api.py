@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.usage.models import AIUsageLog
@@ -283,3 +284,20 @@ def test_a_bad_page_link_is_a_400(api_a: Any) -> None:
     assert response.json()["error"]["fields"] == {
         "cursor": ["Länken till sidan är ogiltig; börja från första sidan."]
     }
+
+
+def test_the_latest_calls_lists_gateway_calls_not_adjustments(page_a: Any, user_a: Any) -> None:
+    """ "Latest AI calls" on the landing page: a sync adjustment is no call (it would read "Generic prompt")."""
+    from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
+
+    now = timezone.now()
+    AIUsageLogFactory(user=user_a, created_at=now - dt.timedelta(days=1), model="real/model", use_case="chat")
+    usage_adjustments_write(
+        user=user_a,
+        day=now.date(),
+        adjustments={"synced/model": Adjustment(Decimal("1"), TokenCounts(prompt=1, completion=1))},
+    )
+    html = page_a.get("/dashboard/analytics/overview/").content.decode()
+    # The landing page's overview card names models only in its latest calls.
+    assert "real/model" in html
+    assert "synced/model" not in html
