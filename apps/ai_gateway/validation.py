@@ -270,7 +270,7 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 raise RequestRejected(_("“%(name)s” has the wrong type.") % {"name": name}, field=name)
             if name == "user" and len(str(value)) > MAX_USER_CHARS:
                 raise RequestRejected(_("“user” is longer than 256 characters."), field="user")
-            if name in POSITIVE_PARAMS and value < 1:
+            if name in POSITIVE_PARAMS and isinstance(value, int) and value < 1:
                 raise RequestRejected(_("“%(name)s” must be at least 1.") % {"name": name}, field=name)
             clean[name] = value
         elif name in STRUCTURED_PARAMS:

@@ -134,7 +134,9 @@ class CreateChatCompletion(serializers.Serializer[Any]):
         max_length=MODEL_ID_MAX_LENGTH,
         help_text="vendor/model; the tenant's default if left out.",
     )
-    messages = ChatMessageInputSerializer(many=True, min_length=1, max_length=v.MAX_MESSAGES)
+    messages = ChatMessageInputSerializer(  # type: ignore[call-arg]  # DRF passes these to the list
+        many=True, min_length=1, max_length=v.MAX_MESSAGES
+    )
     stream = _boolean(default=False)
     stream_options = _documented(
         _closed({"include_usage": {"type": "boolean"}}),

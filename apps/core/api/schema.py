@@ -148,11 +148,13 @@ class AutoSchema(_AutoSchema):
             return schema
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             # drf-spectacular leaves out the sizes of a nested list (many=True) of objects.
-            least = field.min_length if field.min_length is not None else (0 if field.allow_empty else 1)
+            # (django-stubs' ListSerializer lacks min_length/max_length, which DRF has.)
+            shortest, longest = getattr(field, "min_length", None), getattr(field, "max_length", None)
+            least = shortest if shortest is not None else (0 if field.allow_empty else 1)
             if least:
                 schema["minItems"] = least
-            if field.max_length is not None:
-                schema["maxItems"] = field.max_length
+            if longest is not None:
+                schema["maxItems"] = longest
         if schema.get("type") != "string":
             return schema
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:

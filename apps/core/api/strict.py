@@ -79,20 +79,21 @@ def json_type_problems(serializer: serializers.Serializer[Any], data: Any) -> di
 
     For a query string: an empty value (``?status=``) of a field that takes no blank. DRF reads it
     as "left out", which the documented schema (an enum, a date, a number) does not allow."""
-    if isinstance(data, QueryDict):
-        return {
-            field.field_name: [_("Leave the parameter out or give it a value.")]
-            for field in serializer._writable_fields
-            if data.get(field.field_name) == "" and not getattr(field, "allow_blank", False)
-        }
-    if not isinstance(data, Mapping):
-        return {}
     problems: dict[str, Any] = {}
+    if isinstance(data, QueryDict):
+        for field in serializer._writable_fields:
+            name = str(field.field_name)
+            if data.get(name) == "" and not getattr(field, "allow_blank", False):
+                problems[name] = [_("Leave the parameter out or give it a value.")]
+        return problems
+    if not isinstance(data, Mapping):
+        return problems
     for field in serializer._writable_fields:
-        if field.field_name in data:
-            problem = json_type_problem(field, data[field.field_name])
+        name = str(field.field_name)
+        if name in data:
+            problem = json_type_problem(field, data[name])
             if problem:
-                problems[field.field_name] = problem if isinstance(problem, dict) else [problem]
+                problems[name] = problem if isinstance(problem, dict) else [problem]
     return problems
 
 
@@ -109,4 +110,4 @@ def install() -> None:
         return original(self, data)
 
     setattr(to_internal_value, _INSTALLED, True)
-    serializers.Serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]
+    serializers.Serializer.to_internal_value = to_internal_value  # type: ignore[method-assign,assignment]

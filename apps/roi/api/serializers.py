@@ -88,8 +88,9 @@ class BookingBulkItemSerializer(BookingPushSerializer):
 
 class BookingBulkSerializer(serializers.Serializer[Any]):
     bookings = serializers.ListField(
-        # Objects of any shape: each item is validated on its own and reported in the result.
-        child=serializers.DictField(),
+        # Any JSON value, null included: each item is validated on its own and a bad one (not an
+        # object, a bad field) is reported as rejected in the result, never failing the others.
+        child=serializers.JSONField(allow_null=True),
         min_length=1,
         max_length=MAX_BULK_ITEMS,
         help_text=f"Up to {MAX_BULK_ITEMS} bookings, each with external_id, date, value_sek, description.",
