@@ -249,7 +249,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "REST API for partner systems: OpenRouter settings and account data, AI features, "
         "the usage ledger and ROI. Authenticate with `Authorization: Bearer <token>` using a "
-        "per-user API token. Keys are write-only."
+        "per-user API token. Keys are write-only. JSON bodies are read at their documented types "
+        '(money as decimal text such as "12.50", never a JSON number) and may not contain NUL '
+        "characters (U+0000) anywhere, property names included."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -13,7 +13,8 @@ written at the end of the run.
 Two allowances, each because JSON Schema cannot say the rule, never to hide a bug:
 - No NUL characters are generated: the API refuses NUL anywhere in a JSON body (PostgreSQL cannot
   store it), property names and free-form values included, which a schema cannot express for
-  those (tests/core/test_strict_input.py holds that refusal to account).
+  those (tests/core/test_hostile_input.py and test_strict_input.py hold that refusal to account;
+  the API description says it).
 - Valid-looking input may get a 400 for the rules in ``SCHEMA_CANNOT_SAY`` (relations between two
   parameters, days relative to today, OpenRouter's changing model list), and only with the error
   those rules give.

@@ -90,6 +90,15 @@ def test_a_bulk_push_rejects_any_non_object_item_on_its_own(api: APIClient) -> N
     assert "bookings" in _fields(api.post("/api/roi/bookings/bulk/", {"bookings": []}, format="json"))
 
 
+def test_a_nul_in_a_property_name_is_refused_like_one_in_a_value(api: APIClient) -> None:
+    response = api.post("/api/ai/chat/", b'{"message": "hi", "x\\u0000": 1}', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "parse_error",
+        "message": "The body contains a NUL character.",
+    }
+
+
 # ------------------------------------------------------------------ query strings
 
 
