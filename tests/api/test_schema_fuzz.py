@@ -69,6 +69,11 @@ def _period_rule(error: dict[str, Any], case: Any) -> bool:
     return bool(fields) and set(fields) <= _PERIOD_FIELDS
 
 
+def _logs_rule(error: dict[str, Any], case: Any) -> bool:
+    fields = error.get("fields") or {}
+    return bool(fields) and set(fields) <= _PERIOD_FIELDS | {"cursor"}
+
+
 def _live_days_rule(error: dict[str, Any], case: Any) -> bool:
     return "completed UTC days" in error.get("message", "") or _period_rule(error, case)
 
@@ -111,7 +116,10 @@ SCHEMA_CANNOT_SAY: dict[str, tuple[Rule, str]] = {
     "GET /api/roi/report/": (_period_rule, "start <= end and at most N days: two parameters"),
     "GET /api/roi/export.csv": (_period_rule, "start <= end and at most N days: two parameters"),
     "GET /api/usage/summary/": (_period_rule, "start <= end and at most N days: two parameters"),
-    "GET /api/usage/logs/": (_period_rule, "start <= end: two parameters"),
+    "GET /api/usage/logs/": (
+        _logs_rule,
+        "start <= end: two parameters; a cursor is an opaque token from an earlier page",
+    ),
     "GET /api/roi/bookings/": (_period_rule, "start <= end: two parameters"),
     "GET /api/integrations/openrouter/activity/": (
         _live_days_rule,

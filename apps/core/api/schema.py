@@ -108,9 +108,11 @@ def add_common_error_responses(
 
 # ------------------------------------------------------------------ request schemas that say what is accepted
 
-# Text a field trims and then requires: at least one character that ``str.strip`` keeps
-# (Python also strips the separators U+001C..U+001F, which JSON Schema's \s does not cover).
-_NOT_BLANK = r"[^\s\x1c-\x1f]"
+# Text a field trims and then requires: at least one character that ``str.strip`` keeps. The
+# characters are listed (not ``\s``): regex engines disagree on \s (U+0085, U+001C..U+001F…) and
+# Python's ``str.isspace`` is what DRF's trimming uses.
+_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+_NOT_BLANK = f"[^{_SPACES}]"
 
 
 def decimal_pattern(field: serializers.DecimalField) -> str:
