@@ -267,18 +267,29 @@ def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> Non
 # ------------------------------------------------------------------ activity reconciliation
 
 
-def usage_settle_unpriced(*, log_ids: list[int], cost_usd: Decimal, cost_source: CostSource) -> int:
+def usage_settle_unpriced(
+    *,
+    log_ids: list[int],
+    cost_usd: Decimal,
+    cost_source: CostSource,
+    tokens: TokenCounts | None = None,
+) -> int:
     """Give still-unpriced rows a known cost (``not_billed`` zero, or a figure from the activity).
 
-    Rows that gained a cost meanwhile are left alone, so this is idempotent. Returns rows changed.
+    ``tokens``, when given (one row taking a day's unexplained usage), replace the row's counts
+    together with its cost. Rows that gained a cost meanwhile are left alone, so this is
+    idempotent. Returns rows changed.
     """
     changes: list[tuple[LedgerFacts | None, LedgerFacts | None]] = []
+    fields = ["cost_usd", "cost_source", "cost_sek", "fx_rate"] + (_TOKEN_FIELDS if tokens else [])
     with transaction.atomic():
         for log in AIUsageLog.objects.filter(pk__in=log_ids, cost_usd__isnull=True).select_for_update():
             before = ledger_facts(log)
             log.cost_usd, log.cost_source = cost_usd, cost_source
             log.cost_sek, log.fx_rate = cost_sek(cost_usd, created_at=log.created_at, rate=log.fx_rate)
-            log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
+            if tokens is not None:
+                _set_tokens(log, tokens)
+            log.save(update_fields=fields)
             changes.append((before, ledger_facts(log)))
         rollup_apply_many(changes)
     return len(changes)
