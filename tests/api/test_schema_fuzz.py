@@ -16,8 +16,9 @@ Two allowances, each because JSON Schema cannot say the rule, never to hide a bu
   those (tests/core/test_hostile_input.py and test_strict_input.py hold that refusal to account;
   the API description says it).
 - Valid-looking input may get a 400 for the rules in ``SCHEMA_CANNOT_SAY`` (relations between two
-  parameters, days relative to today, OpenRouter's changing model list), and only with the error
-  those rules give.
+  parameters, days relative to today, OpenRouter's changing model list, an opaque page cursor),
+  or the documented 422 for an Idempotency-Key the run reuses with another body, and only with the
+  error those rules give; any other refusal of valid input fails the run.
 """
 
 from __future__ import annotations
