@@ -6,6 +6,7 @@ The section shows OpenRouter's own record per UTC day and model beside the ledge
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,13 @@ from apps.core.periods import Period
 from apps.integrations.selectors import ai_settings_display_get
 from apps.usage.models import SyncRun, SyncTrigger
 from apps.usage.sync import activity_window, sync_range_clamp, sync_run_request
-from apps.usage.sync_selectors import HistoryRow, activity_history, sync_last_run, sync_run_get
+from apps.usage.sync_selectors import (
+    HistoryRow,
+    activity_history,
+    activity_history_days,
+    sync_last_run,
+    sync_run_get,
+)
 
 # Runs are polled this often (seconds) while queued or running.
 POLL_SECONDS = 2
@@ -57,7 +64,10 @@ def _run_context(run: SyncRun | None) -> dict[str, Any]:
 
 def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
     settings_row = ai_settings_display_get(user=request.user)
-    has_management_key = bool(settings_row and settings_row.has_management_key)
+    # A platform-key tenant's activity is read with the platform's management key.
+    has_management_key = bool(
+        settings_row and (settings_row.has_management_key or settings_row.has_platform_key)
+    )
     first, last = activity_window()
     period = Period(first, last)
     rows = activity_history(user=request.user, period=period)
@@ -68,6 +78,7 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
             "has_management_key": has_management_key,
             "period": period,
             "rows": rows,
+            "days": activity_history_days(rows),
             "billed_total": sum((r.billed_usd for r in rows), Decimal(0)),
             "chart": _chart(rows, period),
             "form": SyncForm(initial={"start": first, "end": last}),
@@ -81,6 +92,31 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
 @require_GET
 def activity_history_section(request: HttpRequest) -> HttpResponse:
     return _section(request)
+
+
+@require_GET
+def activity_history_day(request: HttpRequest, day: str) -> HttpResponse:
+    """One day of the history, unfolded into its models (or folded again with ``?open=0``).
+
+    The table shows one row per UTC day; this swaps a day's ``<tbody>`` in place (htmx). A day
+    without the user's records is a 404, so another tenant's day shows nothing.
+    """
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+    rows = activity_history(user=request.user, period=Period(date, date))
+    if not rows:
+        raise Http404
+    return render(
+        request,
+        "analytics/partials/activity_day.html",
+        {
+            "day": activity_history_days(rows)[0],
+            "models": rows,
+            "open": request.GET.get("open") != "0",
+        },
+    )
 
 
 @require_POST

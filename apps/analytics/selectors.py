@@ -121,7 +121,8 @@ class Runway:
 
 def runway_get(*, user: Any, remaining_usd: Decimal | None, today: dt.date) -> Runway:
     period = Period(today - dt.timedelta(days=BURN_DAYS - 1), today)
-    spent = usage_summary(user=user, period=period, today=today).for_provider(Provider.OPENROUTER).totals
+    summary = usage_summary(user=user, period=period, today=today, with_days=False)
+    spent = summary.for_provider(Provider.OPENROUTER).totals
     burn = (spent.cost_usd / BURN_DAYS).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
     if remaining_usd is None or burn <= 0:
         return Runway(remaining_usd, burn, None, None)

@@ -16,6 +16,7 @@ from apps.integrations.account import account_credits_get
 from apps.integrations.models import Provider
 from apps.integrations.presenters import status_context
 from apps.integrations.selectors import ai_settings_display_get, credit_snapshot_latest
+from apps.usage.budgets import budget_status_for_page
 from apps.usage.selectors import usage_recent, usage_summary
 
 from . import selectors
@@ -86,6 +87,7 @@ def openrouter(request: HttpRequest) -> HttpResponse:
         **status_context(row),
         "latest_snapshot": credit_snapshot_latest(user=request.user),
         "activity_url": _url_or_empty("analytics:activity_history"),
+        "budget": budget_status_for_page(request),
     }
     if choice.period is None:
         return render(request, "analytics/openrouter.html", context, status=400)
@@ -148,7 +150,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def overview_card(request: HttpRequest) -> HttpResponse:
     """This month: AI cost, calls, credits and runway, and the latest calls (the landing page)."""
     today = utc_today()
-    summary = usage_summary(user=request.user, period=Period(today.replace(day=1), today), today=today)
+    summary = usage_summary(
+        user=request.user, period=Period(today.replace(day=1), today), today=today, with_days=False
+    )
     latest = credit_snapshot_latest(user=request.user)
     remaining = latest.remaining if latest is not None else None
     return render(

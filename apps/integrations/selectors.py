@@ -6,11 +6,14 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
 from apps.core.crypto import DecryptionError
 from apps.core.localcache import MISSING, LocalCache
 
 from .exceptions import OpenRouterKeyUnavailable
-from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot, KeySlot
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot, KeySlot, KeySource
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,30 @@ def openrouter_key_or_none(*, user: Any, slot: KeySlot) -> str | None:
         return openrouter_key_get(user=user, slot=slot)
     except OpenRouterKeyUnavailable:
         return None
+
+
+def platform_activity_source_get(*, user: Any) -> tuple[str, str] | None:
+    """``(platform management key, key hash)`` when the tenant runs on a platform-provisioned key.
+
+    Such a tenant's spend lives in the platform's OpenRouter account, next to every other
+    tenant's: it is read with the platform's management key, filtered to this tenant's key hash
+    (never the whole account). ``None`` for a tenant on their own key.
+    """
+    key_hash = (
+        AISettings.objects.for_user(user)
+        .filter(api_key_source=KeySource.PLATFORM)
+        .values_list("platform_key_hash", flat=True)
+        .first()
+    )
+    if not key_hash:
+        return None
+    return settings.OPENROUTER_PLATFORM_MANAGEMENT_KEY, key_hash
+
+
+def activity_sync_settings() -> QuerySet[AISettings]:
+    """Every tenant whose activity can be synced: with a management key or a platform key."""
+    # cross-tenant: the nightly job and the operator's --all-users visit every such tenant.
+    return AISettings.objects.filter(~Q(management_key_last4="") | Q(api_key_source=KeySource.PLATFORM))
 
 
 def credit_snapshots_list(

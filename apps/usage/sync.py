@@ -36,7 +36,11 @@ from apps.integrations.clients import openrouter_client
 from apps.integrations.exceptions import OpenRouterKeyUnavailable
 from apps.integrations.models import AISettings, KeySlot
 from apps.integrations.openrouter import ActivityRow, ErrorCode, OpenRouterError
-from apps.integrations.selectors import openrouter_key_get
+from apps.integrations.selectors import (
+    activity_sync_settings,
+    openrouter_key_get,
+    platform_activity_source_get,
+)
 
 from .models import (
     ACTIVE_SYNC_STATES,
@@ -176,6 +180,11 @@ def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -
 
 def _source(user: Any) -> _Source:
     """The management key and the API key filter; raises OpenRouterKeyUnavailable."""
+    platform = platform_activity_source_get(user=user)
+    if platform is not None:
+        if not platform[0]:  # the platform's management key was removed from settings
+            raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
+        return _Source(management_key=platform[0], api_key_hash=platform[1])
     management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
     whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
     api_key_hash = None
@@ -328,8 +337,8 @@ def sync_nightly_fan_out(*, today: dt.date | None = None) -> list[int]:
     """
     today = today or utc_today()
     start, end = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
-    # cross-tenant: the nightly job visits every tenant with a management key.
-    users = AISettings.objects.exclude(management_key_last4="").select_related("user")
+    # cross-tenant: the nightly job visits every tenant with a management key or a platform key.
+    users = activity_sync_settings().select_related("user")
     return [
         sync_run_request(user=row.user, start=start, end=end, trigger=SyncTrigger.SCHEDULED)[0].pk
         for row in users

@@ -109,6 +109,8 @@ def test_a_new_user_reads_the_defaults(api_a: APIClient) -> None:
         "default_model": "",
         "models": MODELS_EMPTY,
         "api_key": NO_KEY,
+        "api_key_source": "own",
+        "platform_key": None,
         "management_key": NO_KEY,
         "updated_at": None,
     }
@@ -144,6 +146,8 @@ def test_put_saves_tests_and_returns_the_settings_without_keys(
             "sms_classification": "openai/gpt-oss-120b:free",
         },
         "api_key": _key_state(inference_key[-4:]),
+        "api_key_source": "own",
+        "platform_key": None,
         "management_key": _key_state(management_key[-4:]),
         "updated_at": "2026-11-20T11:00:00+01:00",
     }
