@@ -106,6 +106,9 @@ def _openai_door_rule(error: dict[str, Any], case: Any) -> bool:
         _catalogue_rule(error, case)
         or "“stream_options” is only allowed when “stream” is true" in message
         or "“metadata” takes at most" in message
+        # Provider routing options (provider.only/ignore/order…) that no provider of the model
+        # satisfies: OpenRouter's current providers, known only at run time.
+        or error.get("code") == "no_endpoints"
         # The run reuses generated Idempotency-Keys across different bodies: the documented 422.
         or error.get("code") == "idempotency_key_reused"
     )
@@ -136,7 +139,8 @@ SCHEMA_CANNOT_SAY: dict[str, tuple[Rule, str]] = {
         _openai_door_rule,
         "OpenRouter refuses a model id it does not list; stream_options needs stream=true (two "
         "fields); metadata keys are at most 64 characters (OpenAPI 3.0 has no propertyNames); "
-        "an Idempotency-Key reused with another body is a 422 (state across generated requests)",
+        "an Idempotency-Key reused with another body is a 422 (state across generated requests); "
+        "provider routing no current provider satisfies (no_endpoints)",
     ),
 }
 
