@@ -100,6 +100,19 @@ def _catalogue_rule(error: dict[str, Any], case: Any) -> bool:
     )
 
 
+def _budget_rule(error: dict[str, Any], case: Any) -> bool:
+    def fallback_only(fields: Any) -> bool:
+        if not isinstance(fields, dict) or not fields:
+            return False
+        return all(
+            name == "fallback_model"
+            or (name == "use_cases" and all(fallback_only(f) for f in value.values()))
+            for name, value in fields.items()
+        )
+
+    return fallback_only(error.get("fields"))
+
+
 def _openai_door_rule(error: dict[str, Any], case: Any) -> bool:
     message = error.get("message", "")
     return (
@@ -135,6 +148,11 @@ SCHEMA_CANNOT_SAY: dict[str, tuple[Rule, str]] = {
         "a model must be in OpenRouter's current model list, which changes at run time",
     ),
     "POST /api/ai/prompt/": (_catalogue_rule, "OpenRouter refuses a model id it does not list"),
+    "PUT /api/integrations/budget/": (
+        _budget_rule,
+        "a fallback model must be in OpenRouter's current model list (run time), and degrade "
+        "needs one (two fields)",
+    ),
     "POST /api/v1/chat/completions": (
         _openai_door_rule,
         "OpenRouter refuses a model id it does not list; stream_options needs stream=true (two "

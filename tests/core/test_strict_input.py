@@ -249,3 +249,26 @@ def test_the_day_pattern_is_2000_to_2099() -> None:
     assert re.fullmatch(DAY_PATTERN, "2099-12-31")
     assert not re.fullmatch(DAY_PATTERN, "1999-12-31")
     assert not re.fullmatch(DAY_PATTERN, "2100-01-01")
+
+
+def test_the_budget_takes_its_limit_as_decimal_text_or_null_and_its_threshold_as_a_number(
+    api: APIClient,
+) -> None:
+    url = "/api/integrations/budget/"
+    assert "monthly_limit_sek" in _fields(api.put(url, {"monthly_limit_sek": 100}, format="json"))
+    assert "soft_threshold_percent" in _fields(
+        api.put(url, {"monthly_limit_sek": "100", "soft_threshold_percent": "80"}, format="json")
+    )
+    assert api.put(url, {"monthly_limit_sek": None}, format="json").status_code == 200
+    body = _schema(api)["components"]["schemas"]["BudgetRequest"]["properties"]["use_cases"]
+    assert body["additionalProperties"] is False
+    assert "chat" in body["properties"]
+
+
+def test_a_blank_model_choice_matches_exactly_one_documented_branch(api: APIClient) -> None:
+    branches = _schema(api)["components"]["schemas"]["AISettingsUpdateRequest"]["properties"]["default_model"]
+    patterned, blank = branches["oneOf"]
+    assert blank == {"type": "string", "maxLength": 0}
+    assert not re.fullmatch(patterned["pattern"], "")
+    assert re.fullmatch(patterned["pattern"], "  ")
+    assert re.fullmatch(patterned["pattern"], " openai/gpt-4o ")

@@ -137,7 +137,8 @@ class AutoSchema(_AutoSchema):
     """drf-spectacular's schema, with request schemas as strict as the code behind them.
 
     Valid input must be accepted and invalid input refused (schemathesis checks both), so: a
-    nested list of objects keeps its minimum and maximum size; trimmed text that must not be blank says so with a pattern; decimal strings get a pattern
+    nested list of objects keeps its minimum and maximum size; a mapping with ``request_keys``
+    lists them as its only properties; trimmed text that must not be blank says so with a pattern; decimal strings get a pattern
     with their real digits, sign and maximum; fields with a ``request_pattern`` carry it; and a
     serializer that refuses unknown fields (``refuses_unknown_fields``) says
     ``additionalProperties: false``; a serializer's ``request_schema_extra`` (say, an ``anyOf`` of
@@ -148,6 +149,12 @@ class AutoSchema(_AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction != "request" or not isinstance(schema, dict):
             return schema
+        keys = getattr(field, "request_keys", None)
+        if keys and schema.get("type") == "object" and "additionalProperties" in schema:
+            # A mapping whose keys are a fixed set (say, use cases): named properties, no others.
+            value = schema.pop("additionalProperties")
+            schema["properties"] = {key: value for key in keys}
+            schema["additionalProperties"] = False
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             # drf-spectacular leaves out the sizes of a nested list (many=True) of objects.
             # (django-stubs' ListSerializer lacks min_length/max_length, which DRF has.)

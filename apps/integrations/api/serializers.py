@@ -75,12 +75,14 @@ def _validate_key(value: str) -> str:
 class ModelIdField(serializers.CharField):
     """A model id, vendor/model[:variant]; its request schema carries the one model-id pattern.
 
-    With ``allow_blank`` "" (no choice) is accepted too, and spaces around the id are forgiven
-    (``model_id_clean`` removes them)."""
+    With ``allow_blank`` "" (no choice) and spaces alone are accepted too, and spaces around the
+    id are forgiven (``model_id_clean`` removes them)."""
 
     @property
     def request_pattern(self) -> str:
-        return rf"^ *(?:{MODEL_ID_BODY})? *$" if self.allow_blank else rf"^{MODEL_ID_BODY}$"
+        # Not matching "": drf-spectacular documents a blank field as oneOf [this, maxLength 0],
+        # and "" must match exactly one branch. Spaces alone are "" once trimmed.
+        return rf"^ *{MODEL_ID_BODY} *$|^ +$" if self.allow_blank else rf"^{MODEL_ID_BODY}$"
 
 
 def _model_field(help_text: str) -> serializers.CharField:
