@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from typing import Any
 
@@ -70,6 +71,21 @@ def openrouter_key_or_none(*, user: Any, slot: KeySlot) -> str | None:
         return openrouter_key_get(user=user, slot=slot)
     except OpenRouterKeyUnavailable:
         return None
+
+
+def activity_key_hash(*, user: Any) -> str | None:
+    """The ``api_key_hash`` filter for the tenant's ``/activity`` reads, or ``None`` for the whole
+    account.
+
+    By default only the spend of the configured API key is read: OpenRouter names a key by a
+    SHA-256 hex hash, which is the SHA-256 of the key's value. ``activity_whole_account`` (or no
+    readable API key) reads every key of the account.
+    """
+    whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
+    if whole:
+        return None
+    api_key = openrouter_key_or_none(user=user, slot=KeySlot.API)
+    return hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
 
 
 def credit_snapshots_list(

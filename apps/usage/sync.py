@@ -18,7 +18,6 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from apps.integrations.clients import openrouter_client
 from apps.integrations.exceptions import OpenRouterKeyUnavailable
 from apps.integrations.models import AISettings, KeySlot
 from apps.integrations.openrouter import ActivityRow, ErrorCode, OpenRouterError
-from apps.integrations.selectors import openrouter_key_get
+from apps.integrations.selectors import activity_key_hash, openrouter_key_get
 
 from .models import (
     ACTIVE_SYNC_STATES,
@@ -177,16 +176,7 @@ def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -
 def _source(user: Any) -> _Source:
     """The management key and the API key filter; raises OpenRouterKeyUnavailable."""
     management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
-    whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
-    api_key_hash = None
-    if not whole:
-        try:
-            api_key = openrouter_key_get(user=user, slot=KeySlot.API)
-        except OpenRouterKeyUnavailable:
-            api_key = ""
-        # OpenRouter names a key by the SHA-256 of its value; without an API key, read the account.
-        api_key_hash = hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
-    return _Source(management_key=management_key, api_key_hash=api_key_hash)
+    return _Source(management_key=management_key, api_key_hash=activity_key_hash(user=user))
 
 
 def _days(run: SyncRun, today: dt.date) -> list[dt.date]:
