@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from apps.core.crypto import DecryptionError
@@ -73,19 +74,53 @@ def openrouter_key_or_none(*, user: Any, slot: KeySlot) -> str | None:
         return None
 
 
-def activity_key_hash(*, user: Any) -> str | None:
-    """The ``api_key_hash`` filter for the tenant's ``/activity`` reads, or ``None`` for the whole
-    account.
+@dataclass(frozen=True)
+class ActivityAccess:
+    """What reading the tenant's ``/activity`` needs: the management key, and the
+    ``api_key_hash`` filter (``None``: the whole account)."""
 
-    By default only the spend of the configured API key is read: OpenRouter names a key by a
-    SHA-256 hex hash, which is the SHA-256 of the key's value. ``activity_whole_account`` (or no
-    readable API key) reads every key of the account.
-    """
-    whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
-    if whole:
-        return None
-    api_key = openrouter_key_or_none(user=user, slot=KeySlot.API)
+    management_key: str
+    api_key_hash: str | None
+
+
+def _key_hash(api_key: str | None) -> str | None:
+    # OpenRouter names a key by a SHA-256 hex hash: the SHA-256 of the key's value.
     return hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
+
+
+def activity_access_get(*, user: Any) -> ActivityAccess:
+    """The management key and the key filter for the tenant's ``/activity`` reads, in one query.
+
+    By default only the spend of the configured API key is read; ``activity_whole_account`` (or
+    no API key at all) reads every key of the account. Raises :class:`OpenRouterKeyUnavailable`
+    for a missing or unreadable management key, and for an unreadable API key (unless the whole
+    account is read).
+    """
+    try:
+        row = (
+            AISettings.objects.for_user(user)
+            .values_list("openrouter_management_key", "openrouter_api_key", "activity_whole_account")
+            .first()
+        )
+    except DecryptionError:
+        # One of the two keys cannot be read: find out which, each on its own.
+        management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
+        whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
+        api_key = None
+        if not whole:
+            try:
+                api_key = openrouter_key_get(user=user, slot=KeySlot.API)
+            except OpenRouterKeyUnavailable as exc:
+                # An unreadable API key must not widen the read to the whole account.
+                if exc.unreadable:
+                    raise
+        return ActivityAccess(management_key=management_key, api_key_hash=_key_hash(api_key))
+    if row is None or not row[0]:
+        raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
+    management_key, api_key, whole = row
+    return ActivityAccess(
+        management_key=str(management_key), api_key_hash=None if whole else _key_hash(api_key)
+    )
 
 
 def credit_snapshots_list(

@@ -35,7 +35,7 @@ from apps.integrations.clients import openrouter_client
 from apps.integrations.exceptions import OpenRouterKeyUnavailable
 from apps.integrations.models import AISettings, KeySlot
 from apps.integrations.openrouter import ActivityRow, ErrorCode, OpenRouterError
-from apps.integrations.selectors import activity_key_hash, openrouter_key_get
+from apps.integrations.selectors import activity_access_get
 
 from .models import (
     ACTIVE_SYNC_STATES,
@@ -149,12 +149,6 @@ def sync_run_request(
 # ------------------------------------------------------------------ running it
 
 
-@dataclass(frozen=True)
-class _Source:
-    management_key: str
-    api_key_hash: str | None
-
-
 def _claim(run_id: int) -> SyncRun | None:
     """Mark the run running, unless another worker holds it (fresh) or it has ended."""
     now = timezone.now()
@@ -171,12 +165,6 @@ def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -
     run.finished_at = timezone.now()
     run.save(update_fields=["state", "error_code", "error", "finished_at", "updated_at"])
     return run
-
-
-def _source(user: Any) -> _Source:
-    """The management key and the API key filter; raises OpenRouterKeyUnavailable."""
-    management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
-    return _Source(management_key=management_key, api_key_hash=activity_key_hash(user=user))
 
 
 def _days(run: SyncRun, today: dt.date) -> list[dt.date]:
@@ -258,12 +246,14 @@ def sync_run_execute(
     if run is None:
         return SyncRun.objects.get(pk=run_id)
     try:
-        source = _source(run.user)
+        source = activity_access_get(user=run.user)
     except (OpenRouterKeyUnavailable, DecryptionError) as exc:
         message = (
             str(exc) if isinstance(exc, OpenRouterKeyUnavailable) else _("The management key cannot be read.")
         )
-        return _finish(run, SyncState.NEEDS_ATTENTION, "management_key_missing", message)
+        api_key = isinstance(exc, OpenRouterKeyUnavailable) and exc.slot == KeySlot.API
+        code = "api_key_unreadable" if api_key else "management_key_missing"
+        return _finish(run, SyncState.NEEDS_ATTENTION, code, message)
     days = _days(run, today or utc_today())
     run.days_total, run.days_done, run.records, run.adjustments, run.settled = len(days), 0, 0, 0, 0
     if days:

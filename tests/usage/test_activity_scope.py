@@ -157,3 +157,52 @@ def test_the_page_shows_only_my_choice(
     api_b.put(SETTINGS, {"activity_whole_account": True}, format="json")
     assert 'id="ai-activity-scope"> This API key only </dd>' in _text(page_a.get(STATUS))
     assert 'id="id_activity_whole_account">' in _text(page_a.get(CONFIGURE, **HTMX))  # not checked
+
+
+# ------------------------------------------------------------------ the keys behind the filter
+
+
+def _garble(user: Any, column: str) -> None:
+    """Store ciphertext no configured key can decrypt in ``column`` (a key from a lost secret)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE user_ai_settings SET {column} = %s WHERE user_id = %s",  # noqa: S608 (a test constant)
+            ["gAAAAABnot-a-token-of-any-configured-key", user.pk],
+        )
+
+
+def test_an_unreadable_api_key_needs_attention_instead_of_reading_the_whole_account(
+    two_keys: Any, emulator: Any
+) -> None:
+    _garble(two_keys, "openrouter_api_key")
+    run = _sync(two_keys)
+    assert (run.state, run.error_code) == ("needs_attention", "api_key_unreadable")
+    assert "API key can no longer be read" in run.error
+    assert [r for r in emulator.requests if r.path == "/activity"] == []
+    assert not AIUsageLog.objects.exists()
+
+
+def test_an_unreadable_api_key_does_not_matter_for_the_whole_account(
+    two_keys: Any, api_a: APIClient, emulator: Any
+) -> None:
+    api_a.put(SETTINGS, {"activity_whole_account": True}, format="json")
+    _garble(two_keys, "openrouter_api_key")
+    assert _sync(two_keys).state == "succeeded"
+    assert _activity_queries(emulator, two_keys) == [{"date": "2026-11-25"}]
+
+
+def test_an_unreadable_management_key_needs_attention(two_keys: Any, emulator: Any) -> None:
+    _garble(two_keys, "openrouter_management_key")
+    run = _sync(two_keys)
+    assert (run.state, run.error_code) == ("needs_attention", "management_key_missing")
+    assert "management key can no longer be read" in run.error
+    assert emulator.requests == []
+
+
+def test_without_an_api_key_the_whole_account_is_read(two_keys: Any, emulator: Any) -> None:
+    AISettings.objects.filter(user=two_keys).update(openrouter_api_key="", api_key_last4="")
+    assert _sync(two_keys).state == "succeeded"
+    assert _activity_queries(emulator, two_keys) == [{"date": "2026-11-25"}]
+    assert AIUsageLog.objects.get().cost_usd == Decimal("0.05")
