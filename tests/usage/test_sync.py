@@ -151,6 +151,42 @@ def test_a_revised_day_updates_rows_instead_of_adding(
     assert list(AIUsageLog.objects.values_list("activity_date", "cost_usd")) == [(D1, Decimal("0.03"))]
 
 
+def test_a_revised_day_writes_only_the_rows_that_changed(
+    frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any
+) -> None:
+    tenant(user_a)
+    for model, usage in (
+        ("openai/gpt-4o-mini", "0.01"),
+        ("anthropic/claude-sonnet-4.6", "0.5"),
+        ("x/y", "0.2"),
+    ):
+        billed(user_a, D1, model, usage)
+    _sync(user_a, D1, D1)
+    before = dict(ActivityRecord.objects.values_list("model", "id"))
+    stamps = dict(ActivityRecord.objects.values_list("model", "updated_at"))
+    # OpenRouter revises one model's figure and stops reporting another.
+    events = user_a.or_account.events
+    events[0] = dataclasses.replace(events[0], usage=Decimal("0.011"), requests=2)
+    del events[2]
+    with time_machine.travel(dt.datetime(2026, 11, 28, 13, 0, tzinfo=dt.UTC), tick=False):
+        run = _sync(user_a, D1, D1)
+    rows = {r.model: r for r in ActivityRecord.objects.all()}
+    assert set(rows) == {"openai/gpt-4o-mini", "anthropic/claude-sonnet-4.6"}
+    # Revised in place (same row, new figures), untouched where unchanged, gone where unreported.
+    assert (rows["openai/gpt-4o-mini"].id, rows["openai/gpt-4o-mini"].usage) == (
+        before["openai/gpt-4o-mini"],
+        Decimal("0.011"),
+    )
+    assert rows["openai/gpt-4o-mini"].updated_at > stamps["openai/gpt-4o-mini"]
+    assert rows["anthropic/claude-sonnet-4.6"].updated_at == stamps["anthropic/claude-sonnet-4.6"]
+    assert run.records == 2
+    assert dict(AIUsageLog.objects.values_list("model", "cost_usd")) == {
+        "openai/gpt-4o-mini": Decimal("0.011"),
+        "anthropic/claude-sonnet-4.6": Decimal("0.5"),
+        "x/y": Decimal("0"),  # the adjustment row stays, at zero: its history is kept
+    }
+
+
 def test_a_renamed_display_value_creates_no_new_rows(
     frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any
 ) -> None:
