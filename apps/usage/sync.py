@@ -61,6 +61,9 @@ _MAX_USAGE = Decimal(10) ** 8
 _ATTENTION_CODES = {ErrorCode.INVALID_KEY, ErrorCode.MANAGEMENT_KEY_REQUIRED, ErrorCode.KEY_LIMIT}
 
 Progress = Callable[[SyncRun], None]
+# Races for the one active run a request may lose before it gives up (each loss means another
+# request's run was active a moment ago; three in a row would be a broken constraint, not a race).
+_REQUEST_ATTEMPTS = 3
 
 
 def utc_today() -> dt.date:
@@ -126,18 +129,19 @@ def sync_run_request(
     Returns (run, created). When created and ``enqueue``, the Celery task is queued once the run
     is committed.
     """
-    active = SyncRun.objects.for_user(user).filter(state__in=ACTIVE_SYNC_STATES).first()
-    if active is not None:
-        return active, False
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(user=user, start=start, end=end, trigger=trigger)
-    except IntegrityError:
-        # Another request won the race for the one active run: join it.
+    for attempt in range(_REQUEST_ATTEMPTS):
         active = SyncRun.objects.for_user(user).filter(state__in=ACTIVE_SYNC_STATES).first()
-        if active is None:
-            raise
-        return active, False
+        if active is not None:
+            return active, False
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(user=user, start=start, end=end, trigger=trigger)
+            break
+        except IntegrityError:
+            # Another request won the race for the one active run: join it on the next turn
+            # (or, when that run has already ended meanwhile, start this one after all).
+            if attempt == _REQUEST_ATTEMPTS - 1:
+                raise
     if enqueue:
         from .tasks import sync_activity
 
