@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,15 +153,48 @@ def sync_run_request(
 # ------------------------------------------------------------------ running it
 
 
-def _claim(run_id: int) -> SyncRun | None:
-    """Mark the run running, unless another worker holds it (fresh) or it has ended."""
+def _claim(run_id: int, today: dt.date) -> tuple[SyncRun, list[dt.date]] | None:
+    """Mark the run running with its days, unless another worker holds it (fresh) or it has
+    ended. Two round trips: the run with the user's last synced day, then a conditional update
+    that only one worker can win."""
+    run = (
+        SyncRun.objects.select_related("user")
+        .annotate(
+            latest=Subquery(
+                ActivityRecord.objects.filter(user=OuterRef("user")).order_by("-date").values("date")[:1]
+            )
+        )
+        .filter(pk=run_id)
+        .first()
+    )
+    if run is None or run.state not in ACTIVE_SYNC_STATES:
+        return None
+    days = _days(run, run.latest, today)  # type: ignore[attr-defined]
     now = timezone.now()
-    claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.QUEUED).update(
-        state=SyncState.RUNNING, started_at=now, updated_at=now
-    ) or SyncRun.objects.filter(
-        pk=run_id, state=SyncState.RUNNING, updated_at__lt=now - STALE_RUN_AFTER
-    ).update(updated_at=now)
-    return SyncRun.objects.select_related("user").get(pk=run_id) if claimed else None
+    fields: dict[str, Any] = {
+        "state": SyncState.RUNNING,
+        "updated_at": now,
+        "days_total": len(days),
+        "days_done": 0,
+        "records": 0,
+        "adjustments": 0,
+        "settled": 0,
+    }
+    if days:
+        fields["start"], fields["end"] = days[0], days[-1]
+    if run.state == SyncState.QUEUED:
+        fields["started_at"] = now
+        claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.QUEUED).update(**fields)
+    else:  # running: taken over only when its worker has made no progress for a long time
+        stale = now - STALE_RUN_AFTER
+        claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.RUNNING, updated_at__lt=stale).update(
+            **fields
+        )
+    if not claimed:
+        return None
+    for name, value in fields.items():
+        setattr(run, name, value)
+    return run, days
 
 
 def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -> SyncRun:
@@ -171,12 +204,11 @@ def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -
     return run
 
 
-def _days(run: SyncRun, today: dt.date) -> list[dt.date]:
-    """The run's days, widened back to the day before the last synced day (OpenRouter revises
-    recent days; after nights without a sync this also fills the gap)."""
+def _days(run: SyncRun, latest: dt.date | None, today: dt.date) -> list[dt.date]:
+    """The run's days, widened back to the day before ``latest``, the last synced day (OpenRouter
+    revises recent days; after nights without a sync this also fills the gap)."""
     first, last = activity_window(today)
     start, end = max(run.start, first), min(run.end, last)
-    latest = ActivityRecord.objects.for_user(run.user).aggregate(day=Max("date"))["day"]
     if latest is not None:
         start = max(first, min(start, latest - dt.timedelta(days=1)))
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)] if start <= end else []
@@ -246,9 +278,10 @@ def sync_run_execute(
     Idempotent: a run that has ended, or that another worker is running, is returned as it is.
     ``progress`` is called after each completed day.
     """
-    run = _claim(run_id)
-    if run is None:
+    claimed = _claim(run_id, today or utc_today())
+    if claimed is None:
         return SyncRun.objects.get(pk=run_id)
+    run, days = claimed
     try:
         source = activity_access_get(user=run.user)
     except (OpenRouterKeyUnavailable, DecryptionError) as exc:
@@ -258,11 +291,6 @@ def sync_run_execute(
         api_key = isinstance(exc, OpenRouterKeyUnavailable) and exc.slot == KeySlot.API
         code = "api_key_unreadable" if api_key else "management_key_missing"
         return _finish(run, SyncState.NEEDS_ATTENTION, code, message)
-    days = _days(run, today or utc_today())
-    run.days_total, run.days_done, run.records, run.adjustments, run.settled = len(days), 0, 0, 0, 0
-    if days:
-        run.start, run.end = days[0], days[-1]
-    run.save(update_fields=["start", "end", "days_total", "days_done", "records", "adjustments", "settled"])
     stored = _Stored.load(run.user, days)
     with openrouter_client(source.management_key, deadline=SYNC_DEADLINE_SECONDS) as client:
         for index, day in enumerate(days):

@@ -525,3 +525,40 @@ def test_reconciliation_gaps_and_last_run_for_the_data_quality_panel(
     assert reconciliation_gaps(user=user_a, period=Period(D2, D2)) == []
     assert sync_last_run(user=user_a) == run
     assert sync_last_run(user=AnonymousUser()) is None
+
+
+def _queries_of_sync(user: Any, start: dt.date, end: dt.date) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run, _ = sync_run_request(user=user, start=start, end=end, trigger=SyncTrigger.COMMAND, enqueue=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert sync_run_execute(run_id=run.pk).state == "succeeded"
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_syncs_queries_do_not_grow_with_the_number_of_models(
+    frozen: Any, user_a: Any, user_b: Any, user_c: Any, tenant: Any, billed: Any
+) -> None:
+    # A day is written with a fixed number of statements (bulk inserts and upserts, one ledger
+    # read per day, batched rollups), whatever the number of models and records.
+    for user in (user_a, user_b, user_c):
+        tenant(user)
+    billed(user_c, D1, "vendor/model-0", "0.01")
+    _queries_of_sync(user_c, D1, D1)  # warms the process's caches (the day's FX rate)
+    for n in range(2):
+        billed(user_a, D1, f"vendor/model-{n}", "0.01")
+    for n in range(12):
+        billed(user_b, D1, f"vendor/model-{n}", "0.01")
+    first = len(_queries_of_sync(user_a, D1, D1))
+    assert len(_queries_of_sync(user_b, D1, D1)) == first
+    # Pinned: claim (2), keys (1), stored rows (2), /generation candidates (1), the day's
+    # transaction (begin, records, ledger, adjustments, rollups, reconciliations, progress,
+    # commit) and the end.
+    assert first <= 15
+    # The same day again writes nothing but the run's own progress.
+    writes = [
+        sql for sql in _queries_of_sync(user_b, D1, D1) if sql.split()[0] in ("INSERT", "DELETE", "UPDATE")
+    ]
+    assert writes
+    assert all(sql.startswith('UPDATE "usage_syncrun"') for sql in writes)
