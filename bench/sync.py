@@ -15,7 +15,9 @@ processes) on Redis db 5; then measures two things:
 2. The night: OpenRouter revises the day before yesterday for every user (one model's spend and
    requests grow), then the real Beat fan-out (``sync_nightly_fan_out``: one task per user with a
    management key for the previous two days) runs until every run has ended: yesterday is new,
-   the day before is re-synced with its revision. This is the night's work of issue 9's goal.
+   the day before is re-synced with its revision, and the day before that is re-read too (a run
+   always re-syncs the day before the last synced day): 3 days per user. This is the night's
+   work of issue 9's goal.
 
 Per pass: total wall time (the first request queued .. the last run ended), per-user time
 (p50/p95/max of the runs' own started..finished), rows written, the CPU seconds the worker
@@ -298,7 +300,7 @@ def main() -> None:
             run_pass(f"same {days} days again", first, last, worker)
         if not args.full_backfill:
             revise_day(emulator, today - dt.timedelta(days=2))
-        run_pass("night (Beat fan-out, 2 days)", first, last, worker, nightly=True)
+        run_pass("night (Beat fan-out)", first, last, worker, nightly=True)
         check_ledger(emulator)
     finally:
         if worker is not None:
