@@ -16,6 +16,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from enum import StrEnum
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import httpx
@@ -65,28 +66,38 @@ class _SharedTransport(httpx.BaseTransport):
     """A process-wide connection pool per origin, which a client's ``close()`` leaves open.
 
     Building a transport costs milliseconds (TLS context, CA bundle); sharing one keeps the
-    gateway's overhead per call well under that, and reuses keep-alive connections.
+    gateway's overhead per call well under that, and reuses keep-alive connections. The origin's
+    in-process mount (tests, the development emulator) is looked up per request, so a client that
+    outlives a :func:`mount` block never keeps sending to it.
     """
 
-    def __init__(self, pool: httpx.BaseTransport) -> None:
-        self._pool = pool
+    def __init__(self, origin: str) -> None:
+        self._origin = origin
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._pool.handle_request(request)
+        mounted = _mounts.get(self._origin)
+        if mounted is not None:
+            return mounted.handle_request(request)
+        pool = _pools.get(self._origin)
+        if pool is None:
+            with _mounts_lock:
+                pool = _pools.get(self._origin)
+                if pool is None:
+                    pool = _pools[self._origin] = httpx.HTTPTransport(limits=_POOL_LIMITS, retries=0)
+        return pool.handle_request(request)
 
     def close(self) -> None:  # the pool outlives any one client
         return None
 
 
 def _pool_for(origin: str) -> httpx.BaseTransport:
-    with _mounts_lock:
-        mounted = _mounts.get(origin)
-        if mounted is not None:
-            return _SharedTransport(mounted)
-        pool = _pools.get(origin)
-        if pool is None:
-            pool = _pools[origin] = httpx.HTTPTransport(limits=_POOL_LIMITS, retries=0)
-        return _SharedTransport(pool)
+    return _SharedTransport(origin)
+
+
+def _no_cookies() -> CookieJar:
+    """A jar that refuses every cookie: an API client carries no state between calls (and a
+    shared client must never carry one tenant's cookie into another tenant's request)."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 def origin_of(url: str) -> str:
@@ -130,11 +141,51 @@ def client(
     return httpx.Client(
         base_url=base_url,
         headers=headers or {},
+        cookies=_no_cookies(),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
         transport=_pool_for(origin_of(base_url)),
         trust_env=False,
     )
+
+
+class _SharedClient(httpx.Client):
+    """A process-wide client whose ``close()`` is a no-op: its users come and go, it stays."""
+
+    def close(self) -> None:
+        return None
+
+
+_shared: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.Client] = {}
+_SHARED_MAX = 64
+
+
+def shared_client(*, base_url: str, headers: dict[str, str] | None = None) -> httpx.Client:
+    """Like :func:`client`, but one per (base URL, headers) for the whole process.
+
+    Building an ``httpx.Client`` costs a fraction of a millisecond of CPU; the gateway makes one
+    upstream call per request, so it reuses one. Never put a secret in ``headers`` (they are the
+    cache key): pass per-caller credentials on each request instead. Each request passes its own
+    timeout; the client's default is :data:`DEFAULT_TIMEOUT`.
+    """
+    key = (base_url, tuple(sorted((headers or {}).items())))
+    shared = _shared.get(key)
+    if shared is None:
+        with _mounts_lock:
+            shared = _shared.get(key)
+            if shared is None:
+                if len(_shared) >= _SHARED_MAX:
+                    _shared.clear()  # bounded; dropped clients' pools are shared and stay open
+                shared = _shared[key] = _SharedClient(
+                    base_url=base_url,
+                    headers=headers or {},
+                    cookies=_no_cookies(),
+                    timeout=DEFAULT_TIMEOUT,
+                    follow_redirects=False,
+                    transport=_pool_for(origin_of(base_url)),
+                    trust_env=False,
+                )
+    return shared
 
 
 def _translate(exc: httpx.HTTPError) -> OutboundHTTPError:

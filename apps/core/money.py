@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,7 +25,28 @@ _VERSION_KEY = "core:fx_rates:version"
 _rates: dict[dt.date, tuple[float, int, Decimal]] = {}
 
 
+# The gateway's throttle already makes one pipelined Redis round trip per API call; it reads the
+# version in that same trip and leaves it here for this thread, so pricing the call costs no second
+# round trip. A peeked value is used once (by the request that peeked it) and only while fresh.
+_PEEK_FRESH_SECONDS = 1.0
+_peeked = threading.local()
+
+
+def rates_version_key() -> str:
+    return _VERSION_KEY
+
+
+def rates_version_peeked(raw: object) -> None:
+    """The shared cache's version value, read by this thread a moment ago (see ``_peeked``)."""
+    _peeked.value = (time.monotonic(), int(raw or 0))  # type: ignore[call-overload]
+
+
 def _rates_version() -> int:
+    peeked = getattr(_peeked, "value", None)
+    if peeked is not None:
+        _peeked.value = None
+        if time.monotonic() - peeked[0] < _PEEK_FRESH_SECONDS:
+            return int(peeked[1])
     return int(cache.get(_VERSION_KEY) or 0)
 
 

@@ -698,3 +698,38 @@ def test_unavailable_with_html_body(router: respx.MockRouter, client: OpenRouter
     with pytest.raises(UnavailableError) as caught:
         client.credits()
     assert caught.value.attempts == 4
+
+
+def test_clients_share_one_http_client_but_each_request_carries_its_own_key(router: respx.MockRouter) -> None:
+    """The gateway builds a client per call; the connection-holding part is shared per origin, so
+    the key must travel on each request, and one tenant's key never rides on another's."""
+    route = router.get("/credits").mock(return_value=json_response(200, "credits.json"))
+    other_key = "sk-or-v1-" + "f" * 60 + "aaaa"
+    with OpenRouterClient(KEY, base_url=BASE) as first, OpenRouterClient(other_key, base_url=BASE) as second:
+        assert first._http is second._http
+        first.credits()
+        second.credits()
+        first.credits()
+    sent = [call.request.headers["Authorization"] for call in route.calls]
+    assert sent == [f"Bearer {KEY}", f"Bearer {other_key}", f"Bearer {KEY}"]
+    with OpenRouterClient(KEY, base_url=BASE) as after_close:  # closing a client left the shared one usable
+        after_close.credits()
+    assert route.calls.last.request.headers["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_cookie_set_by_the_server_is_never_sent_back(router: respx.MockRouter) -> None:
+    """A shared client must not carry state (a load balancer's cookie) from one tenant's call to
+    another's."""
+    body = example("credits.json")
+    route = router.get("/credits").mock(
+        return_value=httpx.Response(
+            200,
+            content=body,
+            headers={"Content-Type": "application/json", "Set-Cookie": "__cf_bm=abc; Path=/"},
+        )
+    )
+    with OpenRouterClient(KEY, base_url=BASE) as first:
+        first.credits()
+    with OpenRouterClient("sk-or-v1-" + "e" * 64, base_url=BASE) as second:
+        second.credits()
+    assert all("cookie" not in call.request.headers for call in route.calls)

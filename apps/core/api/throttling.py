@@ -16,6 +16,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
+from apps.core import money
+
 
 def _write_client(backend: RedisCache) -> Any:
     """The backend's client for writes, built once per backend instance (one per thread).
@@ -33,14 +35,19 @@ def _write_client(backend: RedisCache) -> Any:
 def _count(key: str, *, ttl: int) -> int:
     """Add one to ``key``'s counter and return it; the counter expires ``ttl`` seconds after its
     first increment. On Redis this is one pipelined round trip (INCR + EXPIRE NX); Django's own
-    ``incr`` checks existence first, which would double it."""
+    ``incr`` checks existence first, which would double it. The same trip reads the FX rates'
+    version, which pricing the call needs next (``money.rates_version_peeked``)."""
     backend = caches["default"]  # the backend itself: ``cache`` is a proxy isinstance cannot see through
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
         pipe = _write_client(backend).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, ttl, nx=True)
-        return int(pipe.execute()[0])
+        pipe.get(backend.make_and_validate_key(money.rates_version_key()))
+        count, _, version = pipe.execute()
+        serializer = backend._cache._serializer  # type: ignore[attr-defined]
+        money.rates_version_peeked(serializer.loads(version) if version else 0)
+        return int(count)
     cache.add(key, 0, timeout=ttl)
     try:
         return int(cache.incr(key))

@@ -46,6 +46,13 @@ _KEY_HASH = re.compile(r"^[0-9A-Za-z_-]{1,128}$")
 _CONNECT_TIMEOUT = 5.0
 
 
+class _AuthHeader(dict[str, str]):
+    """The request header carrying the key; it never shows the key in a repr or a traceback."""
+
+    def __repr__(self) -> str:
+        return "{'Authorization': '…'}" if self else "{}"
+
+
 class OpenRouterClient:
     """One OpenRouter account's API, over one connection pool. Use as a context manager or
     call :meth:`close`. Thread-safe as far as ``httpx.Client`` is."""
@@ -72,13 +79,13 @@ class OpenRouterClient:
         self._sleep = sleep
         self._clock = clock
         headers = {"Accept": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+        # The key travels on each request, never in the shared client's own headers.
+        self._auth = _AuthHeader({"Authorization": f"Bearer {api_key}"} if api_key else {})
         if app_url:
             headers["HTTP-Referer"] = app_url
         if app_title:
             headers["X-OpenRouter-Title"] = _ascii(app_title)
-        self._http = core_http.client(base_url=self.base_url, headers=headers, timeout=self._timeout(timeout))
+        self._http = core_http.shared_client(base_url=self.base_url, headers=headers)
 
     def __repr__(self) -> str:
         hint = f"…{self._key_hint}" if self._key_hint else "none"
@@ -266,7 +273,7 @@ class OpenRouterClient:
         timeout: float,
     ) -> httpx.Response | OpenRouterError:
         """One attempt: the 2xx response, or the error it ended with (returned, not raised)."""
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = {**self._auth, "Content-Type": "application/json"} if content is not None else self._auth
         request = self._http.build_request(
             method, path, params=params, content=content, headers=headers, timeout=self._timeout(timeout)
         )
