@@ -66,6 +66,7 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
         "analytics/partials/activity_history.html",
         {
             "has_management_key": has_management_key,
+            "whole_account": bool(settings_row and settings_row.activity_whole_account),
             "period": period,
             "rows": rows,
             "billed_total": sum((r.billed_usd for r in rows), Decimal(0)),
