@@ -2,7 +2,11 @@
 through POST /api/v1/chat/completions served by gunicorn on PostgreSQL and, with ``--peer
 litellm``, (c) through the LiteLLM proxy pointed at the same emulator, all in one run.
 
-Usage:  .venv/bin/python bench/gateway_overhead.py [--peer litellm] [--requests 400] [--concurrency 8]
+Usage:  .venv/bin/python bench/gateway_overhead.py [--peer litellm] [--budget] [--requests 400] [--concurrency 8]
+
+With ``--budget`` a second tenant with a monthly budget (large enough never to block) is measured
+through the same gateway as path (b+), and the p50 the budget check adds over (b) is printed
+(issue 15: at most 0.3 ms).
 
 Starts the emulator, gunicorn (and the LiteLLM proxy) on loopback ports, creates a throwaway
 PostgreSQL database (``--database``, default ``openrouter_bench``), measures sequentially and at
@@ -51,6 +55,11 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=18000, help="uses this port and the next two")
     parser.add_argument("--database", default="openrouter_bench", help="dropped and created anew")
     parser.add_argument("--redis-db", type=int, default=9)
+    parser.add_argument(
+        "--budget",
+        action="store_true",
+        help="also measure a tenant with a budget (b+) and print the added p50",
+    )
     args = parser.parse_args()
     if not 1 <= args.requests <= 5000 or not 1 <= args.concurrency <= 64:
         raise SystemExit("--requests must be 1..5000 and --concurrency 1..64")
@@ -61,6 +70,7 @@ def main() -> None:
     try:
         key = start_emulator(procs, port=emulator_port, env=environment)
         token = prepare_database(environment, database=args.database, inference_key=key)
+        args.budget_token = add_budget_tenant(environment, inference_key=key) if args.budget else ""
         start_gunicorn(
             procs,
             port=app_port,
@@ -79,6 +89,33 @@ def main() -> None:
         print(f"\n(total {time.monotonic() - started:.0f} s)")
         if time.monotonic() - started > MAX_SECONDS:
             print("warning: the run took longer than its bound", file=sys.stderr)
+
+
+def add_budget_tenant(env: dict[str, str], *, inference_key: str) -> str:
+    """A second tenant on the same key with a monthly budget that never blocks; its API token."""
+    import subprocess
+
+    from harness import PY
+
+    script = (
+        "import sys;from decimal import Decimal;"
+        "from apps.accounts.models import User;"
+        "from apps.accounts.services import api_token_create;"
+        "from apps.integrations.models import AISettings, Budget;"
+        "u=User.objects.create(username='bench-budget');"
+        "AISettings.objects.create(user=u, openrouter_api_key=sys.argv[-1], api_key_last4='bnch');"
+        "Budget.objects.create(user=u, monthly_limit_sek=Decimal('1000000'), policy='block');"
+        "print(api_token_create(user=u, name='bench').plaintext)"
+    )
+    out = subprocess.run(
+        [PY, "-c", f"import django;django.setup();{script}", inference_key],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
 
 
 def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int, int, int]) -> None:
@@ -111,10 +148,21 @@ def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int,
     def call_peer() -> None:
         peer.post("/v1/chat/completions", json=BODY).raise_for_status()
 
+    budgeted = httpx.Client(
+        base_url=f"http://127.0.0.1:{app_port}",
+        headers={"Authorization": f"Bearer {args.budget_token}"},
+        timeout=30,
+    )
+
+    def call_budgeted() -> None:
+        budgeted.post("/api/v1/chat/completions", json=BODY).raise_for_status()
+
     paths: list[tuple[str, str, Callable[[], None]]] = [
         ("a", "client -> emulator", call_direct),
         ("b", "gunicorn+PG gateway (ours)", call_gateway),
     ]
+    if args.budget:
+        paths.append(("b+", "ours, tenant with a budget", call_budgeted))
     if args.peer:
         paths.append(("c", f"{args.peer} proxy", call_peer))
     for _, _, call in paths:  # warm up connections, caches and code paths
@@ -138,6 +186,11 @@ def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int,
             print(
                 f"overhead {letter} - a (c={concurrency}): p50 {overheads[letter]:+.2f} ms, "
                 f"p95 {pct(x, 95) - pct(a, 95):+.2f} ms"
+            )
+        if "b+" in overheads:
+            print(
+                f"budget check adds (c={concurrency}): p50 {overheads['b+'] - overheads['b']:+.3f} ms "
+                f"(b+ - b; goal <= 0.3 ms sequentially)"
             )
         if "c" in overheads and overheads["c"] > 0:
             print(

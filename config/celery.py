@@ -35,6 +35,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(hour=3, minute=0),
         "kwargs": {},
     },
+    "analytics-spend-alerts": {
+        "task": "apps.analytics.tasks.spend_alerts",
+        "schedule": crontab(minute=15),
+        "kwargs": {},
+    },
     "core-clear-expired-sessions": {
         "task": "apps.core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=30),

@@ -12,7 +12,7 @@ from apps.accounts.models import APIToken, User
 from apps.accounts.tokens import token_digest, token_generate
 from apps.ai_gateway.models import IdempotencyRecord
 from apps.core.models import FxRate
-from apps.integrations.models import AISettings, CreditSnapshot
+from apps.integrations.models import AISettings, Budget, CreditSnapshot
 from apps.roi.models import Booking
 from apps.usage.models import AIUsageLog
 from apps.usage.rollups import ledger_facts, rollup_apply
@@ -175,3 +175,18 @@ class LedgerRowFactory(AIUsageLogFactory):
     cost_usd = factory.LazyAttribute(lambda o: None if o.cost_sek is None else o.cost_sek / o.fx_rate)
     cost_source = factory.LazyAttribute(lambda o: "unpriced" if o.cost_sek is None else "provider_reported")
     created_at = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+class BudgetFactory(factory.django.DjangoModelFactory):
+    """A tenant's monthly budget (``use_case=""``) or one use case's policy; the gateway sees it at
+    once in this process (the save signal drops the cached rules)."""
+
+    class Meta:
+        model = Budget
+
+    user = factory.SubFactory(UserFactory)
+    use_case = ""
+    monthly_limit_sek = Decimal("100.00")
+    soft_threshold_percent = 80
+    policy = "block"
+    fallback_model = ""

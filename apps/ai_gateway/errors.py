@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
 from apps.core.api.exceptions import ServiceError
+from apps.core.formatting import format_sek
 from apps.integrations.openrouter import ErrorCode, OpenRouterError
 from apps.usage.models import UsageStatus
 
@@ -42,8 +46,9 @@ class GatewayError(ServiceError):
         status_code: int,
         headers: dict[str, str] | None = None,
         log_id: int | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message, code=code, status_code=status_code, headers=headers)
+        super().__init__(message, code=code, status_code=status_code, headers=headers, details=details)
         self.log_id = log_id
 
 
@@ -105,3 +110,32 @@ def ledger_unavailable() -> GatewayError:
 
 def invalid_output(message: str, *, log_id: int | None) -> GatewayError:
     return GatewayError(message, code="invalid_output", status_code=502, log_id=log_id)
+
+
+# The status of a call the tenant's budget refused: 402 Payment Required, as OpenRouter answers
+# when credits are spent, with the figures the caller needs to act on.
+BUDGET_EXCEEDED = "budget_exceeded"
+
+
+def budget_exceeded(
+    *, limit_sek: Decimal, spent_sek: Decimal, resets_at: dt.datetime, log_id: int | None
+) -> GatewayError:
+    return GatewayError(
+        _(
+            "The monthly AI budget of %(limit)s is spent (%(spent)s so far). AI calls are blocked "
+            "until %(reset)s UTC, or until the budget is raised under Integrations → AI."
+        )
+        % {
+            "limit": format_sek(limit_sek),
+            "spent": format_sek(spent_sek),
+            "reset": resets_at.strftime("%Y-%m-%d %H:%M"),
+        },
+        code=BUDGET_EXCEEDED,
+        status_code=402,
+        log_id=log_id,
+        details={
+            "limit_sek": str(limit_sek.quantize(Decimal("0.01"))),
+            "spent_sek": str(spent_sek.quantize(Decimal("0.01"))),
+            "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
+        },
+    )

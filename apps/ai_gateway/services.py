@@ -15,13 +15,18 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from apps.integrations.openrouter import ChatResult
-from apps.usage.models import AIUsageLog
-from apps.usage.services import LedgerUnavailableError, TokenCounts, usage_start
+from apps.usage.alerts import budget_alerts_queue
+from apps.usage.budgets import Decision, budget_check, month_of, reservation_settle
+from apps.usage.cost import Cost
+from apps.usage.models import AIUsageLog, BudgetAction, CostSource, UsageStatus
+from apps.usage.services import LedgerUnavailableError, TokenCounts, usage_finish, usage_start
 
 from . import errors
 from .calls import Failed, chat_with_fallback, stream_with_fallback
@@ -77,6 +82,21 @@ def complete(
         route = route_resolve(user=user, use_case=use_case, model=model)
     except RequestRejected as exc:
         raise errors.GatewayError(str(exc), code="invalid_request", status_code=400) from None
+    decision = budget_check(
+        user_id=user.pk,
+        use_case=use_case,
+        provider=route.provider,
+        model=route.model,
+        messages=clean_messages,
+        params=clean_params,
+    )
+    if decision is not None:
+        if decision.crossed:
+            budget_alerts_queue(user_id=user.pk, events=decision.crossed)
+        if decision.action == BudgetAction.BLOCKED:
+            raise _blocked(user=user, use_case=use_case, route=route, decision=decision, stream=stream)
+        if decision.action == BudgetAction.DEGRADED:
+            route = replace(route, model=decision.model)
     body = {"model": route.model, "messages": clean_messages, **clean_params}
     try:
         log = usage_start(
@@ -85,12 +105,54 @@ def complete(
             model=route.model,
             provider=route.provider,
             streamed=stream,
+            requested_model=decision.requested_model if decision else "",
+            budget_action=decision.action if decision else "",
         )
     except LedgerUnavailableError:
+        reservation_settle(decision.reservation if decision else None, cost_sek=None)
         raise errors.ledger_unavailable() from None
+    # Settled by usage_finish when the row is finalised, whatever the outcome.
+    log.budget_reservation = decision.reservation if decision else None  # type: ignore[attr-defined]
     if stream:
         return _open_stream(log, route, body)
     return _complete_once(log, route, body, finish_after_response=finish_after_response)
+
+
+def _blocked(
+    *, user: Any, use_case: str, route: Route, decision: Decision, stream: bool
+) -> errors.GatewayError:
+    """A call the budget refused: one ``error`` row with code ``budget_exceeded``, no provider
+    called (and no fallback: a fallback must not dodge a budget)."""
+    # A blocked decision always carries its figures; the defaults only satisfy the types.
+    error = errors.budget_exceeded(
+        limit_sek=decision.limit_sek or Decimal(0),
+        spent_sek=decision.spent_sek or Decimal(0),
+        resets_at=decision.resets_at or month_of(timezone.now())[1],
+        log_id=None,
+    )
+    try:
+        log = usage_start(
+            user=user,
+            use_case=use_case,
+            model=route.model,
+            provider=route.provider,
+            streamed=stream,
+            requested_model=decision.requested_model,
+            budget_action=BudgetAction.BLOCKED,
+        )
+    except LedgerUnavailableError:
+        return errors.ledger_unavailable()
+    usage_finish(
+        log=log,
+        status=UsageStatus.ERROR,
+        cost=Cost(Decimal(0), CostSource.NOT_BILLED),
+        attempts=0,
+        latency_ms=0,
+        error_code=errors.BUDGET_EXCEEDED,
+        error_message=error.message,
+    )
+    error.log_id = log.pk
+    return error
 
 
 def _complete_once(

@@ -2,8 +2,11 @@
 
 Outcomes (each finalises the same row exactly once):
 * the stream ends with its usage chunk and ``[DONE]``: ``success`` with the reported usage;
-* it ends without usage (cut off): ``error``/``incomplete_stream``, partial tokens if any — never
-  a success with zero cost; the caller gets a ``GatewayError`` after the chunks it already had;
+* it ends cut off (no ``finish_reason`` and ``[DONE]``): ``error``/``incomplete_stream``, partial
+  tokens if any — never a success with zero cost; the caller gets a ``GatewayError`` after the
+  chunks it already had;
+* it ends whole but without its usage chunk: ``success``, cost unknown (``unpriced``) until
+  ``/generation`` settles it — never a silent zero, never an error that invites a paid retry;
 * an error chunk mid-stream: ``error`` with any tokens reported, then a ``GatewayError``;
 * the caller goes away (``close()`` before the end): upstream is closed, ``cancelled``.
 """
@@ -83,7 +86,9 @@ class GatewayStream:
 
     def _finish_end_of_stream(self) -> None:
         self._finished = True
-        complete = self._upstream.complete
+        # A whole answer whose usage chunk is missing is a success with an unknown cost (priced
+        # later through /generation), never an error telling the caller to pay for it again.
+        complete = self._upstream.answered
         record_success(
             self.log,
             route=self.route,

@@ -57,7 +57,10 @@ def _run_context(run: SyncRun | None) -> dict[str, Any]:
 
 def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
     settings_row = ai_settings_display_get(user=request.user)
-    has_management_key = bool(settings_row and settings_row.has_management_key)
+    # A platform-key tenant's activity is read with the platform's management key.
+    has_management_key = bool(
+        settings_row and (settings_row.has_management_key or settings_row.has_platform_key)
+    )
     first, last = activity_window()
     period = Period(first, last)
     rows = activity_history(user=request.user, period=period)
@@ -66,7 +69,10 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
         "analytics/partials/activity_history.html",
         {
             "has_management_key": has_management_key,
-            "whole_account": bool(settings_row and settings_row.activity_whole_account),
+            # A platform-key tenant is always read filtered to its own key.
+            "whole_account": bool(
+                settings_row and settings_row.activity_whole_account and not settings_row.has_platform_key
+            ),
             "period": period,
             "rows": rows,
             "billed_total": sum((r.billed_usd for r in rows), Decimal(0)),

@@ -16,6 +16,7 @@ from apps.integrations.account import account_credits_get
 from apps.integrations.models import Provider
 from apps.integrations.presenters import status_context
 from apps.integrations.selectors import ai_settings_display_get, credit_snapshot_latest
+from apps.usage.budgets import budget_status_for_page
 from apps.usage.selectors import usage_recent, usage_summary
 
 from . import selectors
@@ -86,6 +87,7 @@ def openrouter(request: HttpRequest) -> HttpResponse:
         **status_context(row),
         "latest_snapshot": credit_snapshot_latest(user=request.user),
         "activity_url": _url_or_empty("analytics:activity_history"),
+        "budget": budget_status_for_page(request),
     }
     if choice.period is None:
         return render(request, "analytics/openrouter.html", context, status=400)

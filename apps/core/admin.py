@@ -8,7 +8,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from .formatting import format_sek, format_usd
-from .models import AuditEvent, FxRate
+from .models import AuditEvent, FxRate, Notification
 
 _CURRENCIES: dict[str, Callable[[Any], str]] = {"usd": format_usd, "sek": format_sek}
 
@@ -44,6 +44,37 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     search_fields = ("target", "actor__username", "user__username")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "action", "actor", "user", "target", "detail", "ip_address")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin[Notification]):
+    """Alerts as sent: read-only (each is one per user, event and period)."""
+
+    list_display = ("created_at", "user", "event", "period", "title", "emailed_at", "read_at")
+    list_filter = ("event",)
+    search_fields = ("user__username", "title")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "created_at",
+        "user",
+        "event",
+        "period",
+        "level",
+        "title",
+        "body",
+        "emailed_at",
+        "read_at",
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

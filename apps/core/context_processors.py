@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,3 +28,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         active = path == base if key == "dashboard" else path.startswith(base)
         nav.append({"key": key, "label": label, "url": url, "active": active})
     return {"nav_items": nav}
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    """The caller's unread notifications (budget and credit alerts), read only if a page shows them."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"unread_notifications": []}
+    from .models import Notification
+
+    return {
+        "unread_notifications": SimpleLazyObject(
+            lambda: list(Notification.objects.for_user(user).filter(read_at__isnull=True)[:5])
+        )
+    }

@@ -81,6 +81,12 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token_created", _("API token created")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
     SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+    PLATFORM_KEY_CREATED = "platform_key_created", _("Platform key created")
+    PLATFORM_KEY_ROTATED = "platform_key_rotated", _("Platform key rotated")
+    PLATFORM_KEY_LIMIT_CHANGED = "platform_key_limit_changed", _("Platform key limit changed")
+    PLATFORM_KEY_DISABLED = "platform_key_disabled", _("Platform key disabled")
+    PLATFORM_KEY_ENABLED = "platform_key_enabled", _("Platform key enabled")
+    PLATFORM_KEY_DELETED = "platform_key_deleted", _("Platform key deleted")
 
 
 class AuditEvent(models.Model):
@@ -116,3 +122,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class Notification(UserOwnedModel):
+    """An in-app notification (also e-mailed when the tenant wants alerts by e-mail).
+
+    One per (user, event, period): ``event`` names what happened (e.g. ``budget_soft``) and
+    ``period`` when it counts (e.g. the month ``2026-11``), so an alert job that runs again, or
+    two processes that notice the same crossing at once, cannot notify twice.
+    """
+
+    event = models.CharField(_("event"), max_length=60)
+    period = models.CharField(_("period"), max_length=20)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    level = models.CharField(_("level"), max_length=10, default="warning")
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event", "period"], name="notification_once_per_period"),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.period} for user {self.user_id}"

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from . import crypto
 from .fields import EncryptedTextField
-from .models import AuditAction, AuditEvent
+from .models import AuditAction, AuditEvent, Notification
 
 
 def audit_record(
@@ -132,3 +132,47 @@ def periodic_tasks_setup() -> dict[str, int]:
 
 def _cron_field(value: Any) -> str:
     return str(value)
+
+
+def notification_send(
+    *, user: Any, event: str, period: str, title: str, body: str, email: bool, level: str = "warning"
+) -> Notification | None:
+    """Notify ``user`` once per ``event`` and ``period``; ``None`` when it was already sent.
+
+    The unique (user, event, period) row is the idempotency: the insert that loses the race, or
+    a second run of an alert job, sends nothing. The e-mail goes through Django's e-mail backend
+    (console/file on the embedded defaults) only when ``email`` is on and the user has an address.
+    """
+    from django.conf import settings as django_settings
+    from django.core.mail import send_mail
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    try:
+        with transaction.atomic():
+            note = Notification.objects.create(
+                user=user, event=event, period=period, title=title[:200], body=body, level=level
+            )
+    except IntegrityError:
+        return None
+    address = getattr(user, "email", "")
+    if email and address:
+        send_mail(
+            subject=title[:200],
+            message=body,
+            from_email=django_settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[address],
+            fail_silently=True,
+        )
+        Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
+    return note
+
+
+def notification_mark_read(*, user: Any, notification_id: int) -> bool:
+    from django.utils import timezone
+
+    return bool(
+        Notification.objects.for_user(user)
+        .filter(pk=notification_id, read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )

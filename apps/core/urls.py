@@ -6,4 +6,5 @@ app_name = "core"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
 ]

@@ -3,10 +3,15 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from .models import Notification
+from .services import notification_mark_read
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -50,3 +55,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
         message = str(_("Something went wrong on our side. It has been logged; please try again."))
         return JsonResponse({"error": {"code": "server_error", "message": message}}, status=500)
     return defaults.server_error(request)
+
+
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Dismiss one of the caller's notifications (another user's is a 404)."""
+    marked = notification_mark_read(user=request.user, notification_id=notification_id)
+    if not marked and not Notification.objects.for_user(request.user).filter(pk=notification_id).exists():
+        raise Http404
+    if getattr(request, "htmx", False):
+        return HttpResponse("")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("core:dashboard")
+    return redirect(target)

@@ -6,6 +6,7 @@ does this); these paths are never recorded in the request ledger.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,10 @@ def handle_control(emulator: Emulator, request: Request) -> Response:
         return Response.json(200, {"ok": True})
     if route == ("POST", "/_emulator/accounts"):
         return _add_account(emulator, request)
+    if route == ("GET", "/_emulator/requests"):
+        return Response.json(200, {"requests": _requests(emulator)})
+    if route == ("POST", "/_emulator/clock"):
+        return _set_clock(emulator, request)
     return errors.error_response(404, "Not Found")
 
 
@@ -76,6 +81,32 @@ def _ledger(emulator: Emulator) -> dict[str, Any]:
         ],
         "total_cost": jsonfmt.decimal_text(total),
     }
+
+
+def _requests(emulator: Emulator) -> list[dict[str, Any]]:
+    """Every recorded request in order: method, path, key hash and (chat) model and stream flag."""
+    return [
+        {
+            "method": r.method,
+            "path": r.path,
+            "key_hash": r.key_hash,
+            "model": r.body.get("model") if isinstance(r.body, dict) else None,
+            "stream": bool(r.body.get("stream")) if isinstance(r.body, dict) else False,
+            "received_at": r.received_at.isoformat(),
+        }
+        for r in emulator.requests
+    ]
+
+
+def _set_clock(emulator: Emulator, request: Request) -> Response:
+    """Body ``{"offset_seconds": N}``: the server's clock runs N seconds ahead of real time (0
+    puts it back), so a live test can make today a completed day of ``/activity``."""
+    body = request.json_or_none()
+    offset = body.get("offset_seconds") if isinstance(body, dict) else None
+    if isinstance(offset, bool) or not isinstance(offset, int | float) or abs(offset) > 400 * 86400:
+        return errors.bad_request("offset_seconds must be a number of seconds (at most 400 days)")
+    emulator.core.clock_offset = timedelta(seconds=offset)
+    return Response.json(200, {"offset_seconds": offset, "now": emulator.core.now().isoformat()})
 
 
 def _add_account(emulator: Emulator, request: Request) -> Response:

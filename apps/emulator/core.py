@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import errors
 from .catalogue import Catalogue
@@ -55,13 +55,15 @@ class Core:
         self.catalogue = catalogue
         self.state = State()
         self.faults = FaultQueue()
+        # Added to the clock's time: the control endpoint moves a live server to another day.
+        self.clock_offset = timedelta(0)
 
     def now(self) -> datetime:
         """The current time, asked of the clock every time (tests move it)."""
         now = self._clock()
         if now.tzinfo is None:
             raise ValueError("the emulator clock must return an aware datetime")
-        return now.astimezone(UTC)
+        return now.astimezone(UTC) + self.clock_offset
 
     def authenticate(self, request: Request) -> ApiKey | Response:
         """The live key presented with ``request``, or the 401 OpenRouter would send."""

@@ -41,6 +41,9 @@ KINDS = ERROR_KINDS | CHAT_ONLY_KINDS | BILLED_KINDS | {"non_json", "html", "err
 # Faults taken while a model is tried (everything but OpenRouter's own admission refusals).
 SERVING_KINDS = KINDS - ADMISSION_KINDS
 STATUS_CODES = {400, 404, 408, 502, 503}
+# Off the chat path a scripted status may also be OpenRouter's own 403 (e.g. a key-management
+# call the account may not make) or a plain 500, as key management answers them.
+ACCOUNT_STATUS_CODES = STATUS_CODES | {403, 500}
 LIMIT_WINDOWS = {"total", "daily", "weekly", "monthly"}
 
 
@@ -90,8 +93,9 @@ def validate(kind: str, path: str, times: int, params: dict[str, Any]) -> None:
         raise ValueError("times must be at least 1")
     if kind in CHAT_ONLY_KINDS and path != CHAT_PATH:
         raise ValueError(f"{kind} only applies to {CHAT_PATH}")
-    if kind == "status" and int(params.get("status", 0)) not in STATUS_CODES:
-        raise ValueError(f"status must be one of {sorted(STATUS_CODES)}")
+    allowed = STATUS_CODES if path == CHAT_PATH else ACCOUNT_STATUS_CODES
+    if kind == "status" and int(params.get("status", 0)) not in allowed:
+        raise ValueError(f"status must be one of {sorted(allowed)}")
     if kind == "key_limit" and params.get("window", "monthly") not in LIMIT_WINDOWS:
         raise ValueError(f"window must be one of {sorted(LIMIT_WINDOWS)}")
     if kind == "free_rate_limit" and params.get("scope", "minute") not in ("minute", "day"):
@@ -210,7 +214,14 @@ def generic_error(fault: Fault) -> Response:
     """``rate_limit``/``status`` on an endpoint other than chat: a plain error envelope."""
     if fault.kind == "rate_limit":
         return errors.error_response(429, "Rate limit exceeded", headers=_retry_after(fault))
-    messages = {400: "Bad Request", 404: "Not Found", 408: errors.TIMEOUT, 502: "Bad Gateway"}
+    messages = {
+        400: "Bad Request",
+        403: errors.MANAGEMENT_ONLY,
+        404: "Not Found",
+        408: errors.TIMEOUT,
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+    }
     message = messages.get(fault.status, errors.NO_PROVIDERS)
     return errors.error_response(fault.status, message, headers=_retry_after(fault))
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from apps.core.admin import money_column
 
-from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot
+from .admin_platform import platform_key_action_run
+from .clients import platform_keys_enabled
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, Budget, CreditSnapshot
+from .platform_keys import platform_key_upstream_get
 from .services import ai_settings_update
 from .validators import KEY_MAX_LENGTH, model_id_clean, openrouter_key_clean
 
@@ -54,6 +62,15 @@ class AISettingsAdminForm(forms.ModelForm[AISettings]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        on_platform = self.instance.pk is not None and self.instance.has_platform_key
+        if on_platform and (cleaned.get("new_api_key") or cleaned.get("clear_api_key")):
+            # The platform's key is changed on its own page, which also changes it upstream.
+            self.add_error(
+                "new_api_key",
+                _(
+                    "This tenant's API key is provided by the platform: rotate or delete it on the Platform key page."
+                ),
+            )
         for name in _MODEL_FIELDS:
             if name in cleaned:
                 try:
@@ -73,6 +90,7 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
     list_display = (
         "user",
         "ai_provider",
+        "api_key_source",
         "api_key_display",
         "api_key_status",
         "management_key_display",
@@ -80,10 +98,18 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
         "use_system_fallback",
         "updated_at",
     )
-    list_filter = ("ai_provider", "api_key_status", "management_key_status", "use_system_fallback")
+    list_filter = (
+        "ai_provider",
+        "api_key_source",
+        "api_key_status",
+        "management_key_status",
+        "use_system_fallback",
+    )
     search_fields = ("user__username", "user__email", "api_key_last4", "management_key_last4")
     list_select_related = ("user",)
     readonly_fields = (
+        "api_key_source",
+        "platform_key_link",
         "api_key_display",
         "api_key_status",
         "api_key_status_detail",
@@ -101,6 +127,8 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
             _("API key"),
             {
                 "fields": (
+                    "api_key_source",
+                    "platform_key_link",
                     "api_key_display",
                     "api_key_status",
                     "api_key_status_detail",
@@ -133,6 +161,43 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: AISettings | None = None) -> Any:
         return (*self.readonly_fields, "user") if obj is not None else self.readonly_fields
+
+    def get_urls(self) -> list[URLPattern]:
+        page = self.admin_site.admin_view(self.platform_key_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_platform_key"
+        return [path("<int:object_id>/platform-key/", page, name=name), *super().get_urls()]
+
+    @admin.display(description=_("Platform key"))
+    def platform_key_link(self, obj: AISettings) -> str:
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:integrations_aisettings_platform_key", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Create, rotate, limit, disable or delete"))
+
+    @method_decorator(sensitive_variables())
+    def platform_key_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Staff with ``manage_platform_key`` run the tenant's platform key; others get a 403."""
+        if not request.user.has_perm("integrations.manage_platform_key"):
+            raise PermissionDenied
+        # cross-tenant: staff administer any tenant's key (the row is looked up by its admin id).
+        row = get_object_or_404(
+            AISettings.objects.defer(*(f.secret for f in SLOT_FIELDS.values())), pk=object_id
+        )
+        if request.method == "POST":
+            platform_key_action_run(request, row)
+            return redirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": row,
+            "title": _("Platform key for %(user)s") % {"user": row.user},
+            "subtitle": None,
+            "enabled": platform_keys_enabled(),
+            "max_limit": settings.OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD,
+            "change_url": reverse("admin:integrations_aisettings_change", args=[row.pk]),
+            "upstream": platform_key_upstream_get(row=row),
+        }
+        return TemplateResponse(request, "admin/integrations/aisettings/platform_key.html", context)
 
     @admin.display(description=_("API key"))
     def api_key_display(self, obj: AISettings) -> str:
@@ -209,3 +274,41 @@ class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the credit history is a record of what OpenRouter reported: kept as is
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin[Budget]):
+    """Read-only: a tenant changes their budget on the AI tab or the API (validated and audited)."""
+
+    list_display = (
+        "user",
+        "use_case",
+        "monthly_limit_sek",
+        "soft_threshold_percent",
+        "policy",
+        "fallback_model",
+    )
+    list_filter = ("policy", "use_case")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "use_case",
+        "monthly_limit_sek",
+        "soft_threshold_percent",
+        "policy",
+        "fallback_model",
+        "email_alerts",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -7,6 +7,7 @@ class IntegrationsConfig(AppConfig):
     label = "integrations"
 
     def ready(self) -> None:
-        from .caching import connect_cache_invalidation
+        from .caching import connect_budget_cache_invalidation, connect_cache_invalidation
 
         connect_cache_invalidation()
+        connect_budget_cache_invalidation()

@@ -55,3 +55,27 @@ def system_client(*, timeout: float | None = None, deadline: float | None = None
         app_title=settings.OPENROUTER_APP_TITLE,
         sleep=_sleep,
     )
+
+
+def platform_keys_enabled() -> bool:
+    """True when the platform's management key is configured (provisioned keys are offered)."""
+    return bool(settings.OPENROUTER_PLATFORM_MANAGEMENT_KEY)
+
+
+# One attempt only: a retried POST /keys after a lost answer could make a second key upstream
+# that nothing stores; staff see the failure and try again themselves.
+_PLATFORM_RETRY = RetryPolicy(max_attempts=1)
+
+
+def platform_client(*, timeout: float = 20, deadline: float = 20) -> OpenRouterClient:
+    """A client for the platform's own management key (key management and tenants' activity)."""
+    return OpenRouterClient(
+        settings.OPENROUTER_PLATFORM_MANAGEMENT_KEY,
+        base_url=settings.OPENROUTER_BASE_URL,
+        timeout=timeout,
+        deadline=deadline,
+        app_url=settings.OPENROUTER_APP_URL,
+        app_title=settings.OPENROUTER_APP_TITLE,
+        retry=_PLATFORM_RETRY,
+        sleep=_sleep,
+    )

@@ -32,6 +32,13 @@ class KeyStatus(models.TextChoices):
     FAILING = "failing", _("Failing")
 
 
+class KeySource(models.TextChoices):
+    """Whose OpenRouter key the API-key slot holds: the tenant's own, or one the platform made."""
+
+    OWN = "own", _("Own key")
+    PLATFORM = "platform", _("Provided by the platform")
+
+
 class KeySlot(models.TextChoices):
     """The two places a tenant can store an OpenRouter key."""
 
@@ -106,6 +113,16 @@ class AISettings(UserOwnedModel):
             "Include spend from every key of the account in the activity history, not only this key."
         ),
     )
+    # A platform-provisioned key lives in ``openrouter_api_key`` like an own key; these say so,
+    # name it upstream (OpenRouter identifies a key by its SHA-256 hash) and mirror its settings.
+    api_key_source = models.CharField(
+        _("API key source"), max_length=10, choices=KeySource.choices, default=KeySource.OWN
+    )
+    platform_key_hash = models.CharField(_("platform key hash"), max_length=64, blank=True)
+    platform_key_limit_usd = models.DecimalField(
+        _("platform key monthly limit (USD)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    platform_key_disabled = models.BooleanField(_("platform key disabled"), default=False)
     model_chat = models.CharField(_("chat model"), max_length=200, blank=True)
     model_lead_enrichment = models.CharField(_("lead enrichment model"), max_length=200, blank=True)
     model_review_analysis = models.CharField(_("review analysis model"), max_length=200, blank=True)
@@ -117,7 +134,28 @@ class AISettings(UserOwnedModel):
         db_table = "user_ai_settings"
         verbose_name = _("AI settings")
         verbose_name_plural = _("AI settings")
-        constraints = [models.UniqueConstraint(fields=["user"], name="ai_settings_one_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], name="ai_settings_one_per_user"),
+            # A platform key always has its upstream hash (so it can be deleted); an own key never.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(api_key_source=KeySource.OWN, platform_key_hash="")
+                    | (models.Q(api_key_source=KeySource.PLATFORM) & ~models.Q(platform_key_hash=""))
+                ),
+                name="ai_settings_platform_key_has_hash",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(platform_key_limit_usd__isnull=True)
+                | models.Q(platform_key_limit_usd__gte=0),
+                name="ai_settings_platform_limit_not_negative",
+            ),
+        ]
+        permissions = [
+            (
+                "manage_platform_key",
+                _("Can create, rotate, limit, disable and delete platform-provisioned keys"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"AI settings for user {self.user_id}"
@@ -129,6 +167,10 @@ class AISettings(UserOwnedModel):
     @property
     def has_management_key(self) -> bool:
         return bool(self.management_key_last4)
+
+    @property
+    def has_platform_key(self) -> bool:
+        return self.api_key_source == KeySource.PLATFORM
 
     def model_for(self, use_case: str) -> str:
         """The model override for ``use_case``, or ``""`` when the tenant has none."""
@@ -176,3 +218,59 @@ class CreditSnapshot(UserOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.taken_at:%Y-%m-%d %H:%M} {self.source} {self.remaining}"
+
+
+class BudgetPolicy(models.TextChoices):
+    """What a call does once its budget is spent."""
+
+    DEGRADE = "degrade", _("Switch to the cheaper model")
+    BLOCK = "block", _("Block the call")
+    ALLOW_AND_ALERT = "allow_and_alert", _("Allow and alert")
+
+
+# The largest monthly limit a tenant can set (SEK): anything above is a typing mistake.
+BUDGET_LIMIT_MAX_SEK = 10_000_000
+
+
+class Budget(UserOwnedModel):
+    """A tenant's monthly AI budget (``use_case`` empty) or one use case's policy and own limit.
+
+    The tenant row holds the limit for all AI calls, the soft threshold, the default policy and
+    fallback model, and the e-mail switch for alerts. A use-case row overrides the policy and
+    fallback model for that use case and may add a limit of its own (``monthly_limit_sek`` null:
+    only the tenant's limit applies). Months are calendar months in UTC, as the ledger's days.
+    """
+
+    use_case = models.CharField(_("use case"), max_length=30, choices=UseCase.choices, blank=True)
+    monthly_limit_sek = models.DecimalField(
+        _("monthly limit (SEK)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    soft_threshold_percent = models.PositiveSmallIntegerField(_("alert threshold (%)"), default=80)
+    policy = models.CharField(
+        _("when the budget is spent"), max_length=20, choices=BudgetPolicy.choices, default=BudgetPolicy.BLOCK
+    )
+    fallback_model = models.CharField(_("cheaper model"), max_length=200, blank=True)
+    email_alerts = models.BooleanField(_("e-mail budget and credit alerts"), default=True)
+
+    class Meta:
+        db_table = "user_budgets"
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "use_case"], name="budget_one_per_user_and_use_case"),
+            models.CheckConstraint(
+                condition=models.Q(monthly_limit_sek__isnull=True) | models.Q(monthly_limit_sek__gte=0),
+                name="budget_limit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(soft_threshold_percent__gte=1, soft_threshold_percent__lte=100),
+                name="budget_threshold_1_to_100",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(policy="degrade") | ~models.Q(fallback_model=""),
+                name="budget_degrade_has_fallback",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Budget of user {self.user_id} ({self.use_case or 'all'})"

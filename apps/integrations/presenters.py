@@ -63,6 +63,21 @@ def _key_row(row: AISettings | None, slot: KeySlot) -> KeyRow:
     )
 
 
+@dataclass(frozen=True)
+class PlatformKeyView:
+    """A platform-provided API key as the tenant sees it: last 4, monthly limit, disabled."""
+
+    last4: str
+    limit_usd: Any
+    disabled: bool
+
+
+def platform_key_context(row: AISettings | None) -> PlatformKeyView | None:
+    if row is None or not row.has_platform_key:
+        return None
+    return PlatformKeyView(row.api_key_last4, row.platform_key_limit_usd, row.platform_key_disabled)
+
+
 def status_context(row: AISettings | None) -> dict[str, Any]:
     """The status card: both keys, provider, fallback and the models in use."""
     provider = Provider(row.ai_provider) if row else Provider.OPENROUTER
@@ -70,7 +85,10 @@ def status_context(row: AISettings | None) -> dict[str, Any]:
     default_model = row.default_model if row and row.default_model else ""
     return {
         "key_rows": [_key_row(row, KeySlot.API), _key_row(row, KeySlot.MANAGEMENT)],
-        "provider_label": provider.label,
+        # A platform tenant's OpenRouter calls use the platform's key, not "your key".
+        "provider_label": _("OpenRouter (provided by the platform)")
+        if provider == Provider.OPENROUTER and row is not None and row.has_platform_key
+        else provider.label,
         "provider_is_system": provider == Provider.SYSTEM,
         "fallback_on": fallback,
         "system_configured": system_provider_configured(),
@@ -81,7 +99,8 @@ def status_context(row: AISettings | None) -> dict[str, Any]:
             for use_case in UseCase
         ],
         "has_settings": row is not None,
-        "activity_whole_account": bool(row and row.activity_whole_account),
+        "activity_whole_account": bool(row and row.activity_whole_account and not row.has_platform_key),
+        "platform_key": platform_key_context(row),
     }
 
 

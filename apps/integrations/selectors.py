@@ -8,11 +8,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
 from apps.core.crypto import DecryptionError
 from apps.core.localcache import MISSING, LocalCache
 
 from .exceptions import OpenRouterKeyUnavailable
-from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot, KeySlot
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, CreditSnapshot, KeySlot, KeySource
 
 logger = logging.getLogger(__name__)
 
@@ -88,21 +91,37 @@ def _key_hash(api_key: str | None) -> str | None:
     return hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
 
 
+def _platform_access(platform: tuple[str, str]) -> ActivityAccess:
+    if not platform[0]:  # the platform's management key was removed from settings
+        raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
+    return ActivityAccess(management_key=platform[0], api_key_hash=platform[1])
+
+
 def activity_access_get(*, user: Any) -> ActivityAccess:
     """The management key and the key filter for the tenant's ``/activity`` reads, in one query.
 
     By default only the spend of the configured API key is read; ``activity_whole_account`` (or
-    no API key at all) reads every key of the account. Raises :class:`OpenRouterKeyUnavailable`
-    for a missing or unreadable management key, and for an unreadable API key (unless the whole
-    account is read).
+    no API key at all) reads every key of the account. A tenant on a platform-provisioned key is
+    read with the platform's management key, filtered to its key hash (never the whole account).
+    Raises :class:`OpenRouterKeyUnavailable` for a missing or unreadable management key, and for
+    an unreadable API key (unless the whole account is read).
     """
     try:
         row = (
             AISettings.objects.for_user(user)
-            .values_list("openrouter_management_key", "openrouter_api_key", "activity_whole_account")
+            .values_list(
+                "openrouter_management_key",
+                "openrouter_api_key",
+                "activity_whole_account",
+                "api_key_source",
+                "platform_key_hash",
+            )
             .first()
         )
     except DecryptionError:
+        platform = platform_activity_source_get(user=user)
+        if platform is not None:
+            return _platform_access(platform)
         # One of the two keys cannot be read: find out which, each on its own.
         management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
         whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
@@ -115,12 +134,38 @@ def activity_access_get(*, user: Any) -> ActivityAccess:
                 if exc.unreadable:
                     raise
         return ActivityAccess(management_key=management_key, api_key_hash=_key_hash(api_key))
+    if row is not None and row[3] == KeySource.PLATFORM and row[4]:
+        return _platform_access((settings.OPENROUTER_PLATFORM_MANAGEMENT_KEY, row[4]))
     if row is None or not row[0]:
         raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
-    management_key, api_key, whole = row
+    management_key, api_key, whole, _source, _hash = row
     return ActivityAccess(
         management_key=str(management_key), api_key_hash=None if whole else _key_hash(api_key)
     )
+
+
+def platform_activity_source_get(*, user: Any) -> tuple[str, str] | None:
+    """``(platform management key, key hash)`` when the tenant runs on a platform-provisioned key.
+
+    Such a tenant's spend lives in the platform's OpenRouter account, next to every other
+    tenant's: it is read with the platform's management key, filtered to this tenant's key hash
+    (never the whole account). ``None`` for a tenant on their own key.
+    """
+    key_hash = (
+        AISettings.objects.for_user(user)
+        .filter(api_key_source=KeySource.PLATFORM)
+        .values_list("platform_key_hash", flat=True)
+        .first()
+    )
+    if not key_hash:
+        return None
+    return settings.OPENROUTER_PLATFORM_MANAGEMENT_KEY, key_hash
+
+
+def activity_sync_settings() -> QuerySet[AISettings]:
+    """Every tenant whose activity can be synced: with a management key or a platform key."""
+    # cross-tenant: the nightly job and the operator's --all-users visit every such tenant.
+    return AISettings.objects.filter(~Q(management_key_last4="") | Q(api_key_source=KeySource.PLATFORM))
 
 
 def credit_snapshots_list(

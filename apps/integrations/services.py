@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from apps.core.models import AuditAction
@@ -24,6 +25,7 @@ from .selectors import ai_settings_display_get, openrouter_key_get
 from .validators import model_id_clean, openrouter_key_clean
 
 _SECRET_FIELDS = tuple(fields.secret for fields in SLOT_FIELDS.values())
+PLATFORM_KEY_LOCKED = _("Your API key is provided by the platform and cannot be replaced or removed here.")
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,10 @@ def ai_settings_update(
     removals = {KeySlot.API: remove_api_key, KeySlot.MANAGEMENT: remove_management_key}
     with transaction.atomic():
         row = _locked_row(user)
+        if row.has_platform_key and (new_keys[KeySlot.API] or removals[KeySlot.API]):
+            # The platform's key is staff's to rotate or delete (upstream too); overwriting or
+            # clearing it here would leave its OpenRouter key alive and unowned.
+            raise ValidationError({"api_key": PLATFORM_KEY_LOCKED})
         changes: list[tuple[KeySlot, AuditAction, dict[str, str]]] = []
         for slot in KeySlot:
             if new_keys[slot]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import budget_views, views
 
 app_name = "integrations"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("ai/configure/", views.configure, name="configure"),
     path("ai/test/", views.test_connection, name="test"),
     path("ai/keys/<slug:slot>/remove/", views.remove_key, name="remove_key"),
+    path("ai/budget/", budget_views.budget_card, name="budget"),
 ]

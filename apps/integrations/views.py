@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .account import account_credits_get, account_key_get, account_models_get, models_filter
 from .forms import MODEL_LIST_ID, AISettingsForm, KeysForm, initial_from
 from .models import KeySlot
-from .presenters import model_rows, status_context
+from .presenters import model_rows, platform_key_context, status_context
 from .selectors import ai_settings_display_get
 from .services import ai_connection_test, ai_settings_key_remove, ai_settings_update
 
@@ -61,7 +61,7 @@ def status_card(request: HttpRequest) -> HttpResponse:
 def account_card(request: HttpRequest) -> HttpResponse:
     row = ai_settings_display_get(user=request.user)
     configured = bool(row and (row.has_api_key or row.has_management_key))
-    context: dict[str, Any] = {"configured": configured}
+    context: dict[str, Any] = {"configured": configured, "platform_key": platform_key_context(row)}
     if configured:
         context["credits"] = account_credits_get(user=request.user)
         context["key"] = account_key_get(user=request.user) if row and row.has_api_key else None
@@ -115,6 +115,7 @@ def _configure_context(form: AISettingsForm, **extra: Any) -> dict[str, Any]:
         "model_list_id": MODEL_LIST_ID,
         "catalogue_problem": catalogue.problem if catalogue.value is None else None,
         "api_key_last4": row.api_key_last4 if row else "",
+        "platform_key": platform_key_context(row),
         "management_key_last4": row.management_key_last4 if row else "",
         **extra,
     }
@@ -147,18 +148,22 @@ def configure(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_configure(request, form)
     data = form.cleaned_data
-    saved = ai_settings_update(
-        user=request.user,
-        actor=request.user,
-        api_key=data["api_key"],
-        management_key=data["management_key"],
-        ai_provider=data["ai_provider"],
-        use_system_fallback=data["use_system_fallback"],
-        default_model=data["default_model"],
-        use_case_models=form.use_case_models(),
-        activity_whole_account=data["activity_whole_account"],
-        ip_address=_client_ip(request),
-    )
+    try:
+        saved = ai_settings_update(
+            user=request.user,
+            actor=request.user,
+            api_key=data["api_key"],
+            management_key=data["management_key"],
+            ai_provider=data["ai_provider"],
+            use_system_fallback=data["use_system_fallback"],
+            default_model=data["default_model"],
+            use_case_models=form.use_case_models(),
+            activity_whole_account=data["activity_whole_account"],
+            ip_address=_client_ip(request),
+        )
+    except ValidationError as exc:  # e.g. a key typed over the platform's key
+        form.add_error(None, exc)
+        return _render_configure(request, form)
     if not _is_htmx(request):
         messages.success(request, _("AI settings saved."))
         return redirect(reverse("integrations:index") + "?tab=ai")
@@ -192,10 +197,13 @@ def test_connection(request: HttpRequest) -> HttpResponse:
 def remove_key(request: HttpRequest, slot: str) -> HttpResponse:
     if slot not in KeySlot.values:
         raise Http404
-    removed = ai_settings_key_remove(
-        user=request.user, actor=request.user, slot=KeySlot(slot), ip_address=_client_ip(request)
-    )
-    notice = _("The key was removed.") if removed else _("There was no stored key to remove.")
+    try:
+        removed = ai_settings_key_remove(
+            user=request.user, actor=request.user, slot=KeySlot(slot), ip_address=_client_ip(request)
+        )
+        notice = _("The key was removed.") if removed else _("There was no stored key to remove.")
+    except ValidationError as exc:  # the platform's key is not the tenant's to remove
+        notice = " ".join(exc.messages)
     if not _is_htmx(request):
         messages.success(request, notice)
         return redirect(reverse("integrations:index") + "?tab=ai")

@@ -37,6 +37,15 @@ class CostSource(models.TextChoices):
     UNPRICED = "unpriced", _("Unpriced")
 
 
+class BudgetAction(models.TextChoices):
+    """What the tenant's budget did to a call (empty: nothing, it was within budget or had none)."""
+
+    NONE = "", _("None")
+    DEGRADED = "degraded", _("Degraded to the cheaper model")
+    BLOCKED = "blocked", _("Blocked by the budget")
+    ALLOWED_OVER = "allowed_over", _("Allowed over the budget")
+
+
 class UsageSource(models.TextChoices):
     GATEWAY = "gateway", _("Gateway")
     ACTIVITY_SYNC = "activity_sync", _("OpenRouter activity sync")
@@ -55,6 +64,9 @@ class AIUsageLog(models.Model):
     source = models.CharField(max_length=20, choices=UsageSource.choices, default=UsageSource.GATEWAY)
     provider = models.CharField(max_length=20, choices=Provider.choices)
     model = models.CharField(max_length=200)
+    # The model the caller asked for, when the budget served another (``budget_action``).
+    requested_model = models.CharField(max_length=200, blank=True)
+    budget_action = models.CharField(max_length=20, choices=BudgetAction.choices, blank=True, default="")
     use_case = models.CharField(max_length=30, choices=UseCase.choices)
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
@@ -119,6 +131,8 @@ PUBLIC_FIELDS: tuple[str, ...] = (
     "source",
     "provider",
     "model",
+    "requested_model",
+    "budget_action",
     "use_case",
     "status",
     "error_code",

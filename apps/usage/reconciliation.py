@@ -212,7 +212,12 @@ def _ledger_of_day(user: Any, day: dt.date) -> tuple[dict[str, _Recorded], dict[
 
 
 def _settle(billed: _Billed, recorded: _Recorded) -> tuple[Decimal, int]:
-    """Settle the unpriced rows of one day and model; returns (spend given to them, rows changed)."""
+    """Settle the unpriced rows of one day and model; returns (spend given to them, rows changed).
+
+    The one row that explains the day's one unexplained request takes its tokens as well as its
+    spend (the tokens OpenRouter billed beyond the priced rows'), and they count as recorded, so
+    the day's ledger tokens equal OpenRouter's too, as its cost does.
+    """
     candidates = recorded.candidates
     if not candidates:
         return ZERO, 0
@@ -223,9 +228,15 @@ def _settle(billed: _Billed, recorded: _Recorded) -> tuple[Decimal, int]:
             log_ids=candidates, cost_usd=ZERO, cost_source=CostSource.NOT_BILLED
         )
     if len(candidates) == 1 and extra_requests == 1:
+        counts = [max(b - r, 0) for b, r in zip(billed.tokens, recorded.tokens, strict=True)]
         changed = usage_settle_unpriced(
-            log_ids=candidates, cost_usd=unexplained, cost_source=CostSource.ACTIVITY
+            log_ids=candidates,
+            cost_usd=unexplained,
+            cost_source=CostSource.ACTIVITY,
+            tokens=TokenCounts(*counts),
         )
+        if changed:
+            recorded.tokens = [r + c for r, c in zip(recorded.tokens, counts, strict=True)]
         return unexplained, changed
     # Ambiguous: which of them OpenRouter billed is unknowable from daily totals.
     return ZERO, usage_settle_unpriced(log_ids=candidates, cost_usd=ZERO, cost_source=CostSource.ACTIVITY)

@@ -23,6 +23,7 @@ from apps.core.after_response import after_response
 from apps.core.money import usd_sek_rate, usd_to_sek
 from apps.integrations.models import Provider, UseCase
 
+from .budgets import reservation_settle
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
 from .rollups import LedgerFacts, ledger_facts, rollup_apply, rollup_apply_many
@@ -75,6 +76,8 @@ def usage_start(
     provider: str,
     streamed: bool,
     request_id: uuid.UUID | None = None,
+    requested_model: str = "",
+    budget_action: str = "",
 ) -> AIUsageLog:
     """Create and commit the ``pending`` row for a call about to be made.
 
@@ -91,6 +94,8 @@ def usage_start(
                 use_case=use_case,
                 streamed=streamed,
                 status=UsageStatus.PENDING,
+                requested_model=requested_model,
+                budget_action=budget_action,
             )
     except DatabaseError as exc:
         logger.error("usage ledger unavailable: %s", type(exc).__name__)
@@ -131,6 +136,8 @@ def usage_finish(
     log.is_fallback, log.attempts, log.latency_ms = is_fallback, attempts, latency_ms
     log.error_code, log.error_message = error_code[:40], error_message[:300]
     log.completed_at = timezone.now()
+    # The row is final: its budget reservation (if any) becomes its cost, whatever the outcome.
+    reservation_settle(getattr(log, "budget_reservation", None), cost_sek=log.cost_sek)
     fields = [
         "status",
         "prompt_tokens",
@@ -267,18 +274,29 @@ def usage_mark_error(*, log_id: int, error_code: str, error_message: str) -> Non
 # ------------------------------------------------------------------ activity reconciliation
 
 
-def usage_settle_unpriced(*, log_ids: list[int], cost_usd: Decimal, cost_source: CostSource) -> int:
+def usage_settle_unpriced(
+    *,
+    log_ids: list[int],
+    cost_usd: Decimal,
+    cost_source: CostSource,
+    tokens: TokenCounts | None = None,
+) -> int:
     """Give still-unpriced rows a known cost (``not_billed`` zero, or a figure from the activity).
 
-    Rows that gained a cost meanwhile are left alone, so this is idempotent. Returns rows changed.
+    ``tokens``, when given (one row taking a day's unexplained usage), replace the row's counts
+    together with its cost. Rows that gained a cost meanwhile are left alone, so this is
+    idempotent. Returns rows changed.
     """
     changes: list[tuple[LedgerFacts | None, LedgerFacts | None]] = []
+    fields = ["cost_usd", "cost_source", "cost_sek", "fx_rate"] + (_TOKEN_FIELDS if tokens else [])
     with transaction.atomic():
         for log in AIUsageLog.objects.filter(pk__in=log_ids, cost_usd__isnull=True).select_for_update():
             before = ledger_facts(log)
             log.cost_usd, log.cost_source = cost_usd, cost_source
             log.cost_sek, log.fx_rate = cost_sek(cost_usd, created_at=log.created_at, rate=log.fx_rate)
-            log.save(update_fields=["cost_usd", "cost_source", "cost_sek", "fx_rate"])
+            if tokens is not None:
+                _set_tokens(log, tokens)
+            log.save(update_fields=fields)
             changes.append((before, ledger_facts(log)))
         rollup_apply_many(changes)
     return len(changes)

@@ -33,9 +33,9 @@ from django.utils.translation import gettext as _
 from apps.core.crypto import DecryptionError
 from apps.integrations.clients import openrouter_client
 from apps.integrations.exceptions import OpenRouterKeyUnavailable
-from apps.integrations.models import AISettings, KeySlot
+from apps.integrations.models import KeySlot
 from apps.integrations.openrouter import ActivityRow, ErrorCode, OpenRouterError
-from apps.integrations.selectors import activity_access_get
+from apps.integrations.selectors import activity_access_get, activity_sync_settings
 
 from .models import (
     ACTIVE_SYNC_STATES,
@@ -340,8 +340,8 @@ def sync_nightly_fan_out(*, today: dt.date | None = None) -> list[int]:
     """
     today = today or utc_today()
     start, end = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
-    # cross-tenant: the nightly job visits every tenant with a management key.
-    users = AISettings.objects.exclude(management_key_last4="").select_related("user")
+    # cross-tenant: the nightly job visits every tenant with a management key or a platform key.
+    users = activity_sync_settings().select_related("user")
     return [
         sync_run_request(user=row.user, start=start, end=end, trigger=SyncTrigger.SCHEDULED)[0].pk
         for row in users

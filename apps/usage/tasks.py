@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from .alerts import budget_alerts_send
 from .models import SyncRun
 from .services import usage_expire_stale_pending
 from .settlement import usage_cost_settle, usage_settlement_fan_out
@@ -47,3 +48,9 @@ def sync_activity_nightly() -> int:
 def settle_unpriced() -> int:
     """Queue ``/generation`` settlement for recent rows that kept a generation id but no cost."""
     return usage_settlement_fan_out()
+
+
+@shared_task(name="apps.usage.tasks.budget_alerts", acks_late=True)
+def budget_alerts(*, user_id: int, events: list[str] | None = None) -> list[str]:
+    """Send one tenant's due budget alerts (idempotent: each event once a month)."""
+    return budget_alerts_send(user_id=user_id, events=events or ())

@@ -99,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.navigation",
+                "apps.core.context_processors.notifications",
+                "apps.usage.context_processors.budget_banner",
             ],
         },
     },
@@ -206,6 +208,13 @@ OPENROUTER_APP_TITLE = env.str("OPENROUTER_APP_TITLE", default="OpenRouter Platf
 OPENROUTER_TIMEOUT_SECONDS = env.float("OPENROUTER_TIMEOUT_SECONDS", default=60.0)
 OPENROUTER_DEADLINE_SECONDS = env.float("OPENROUTER_DEADLINE_SECONDS", default=90.0)
 OPENROUTER_DEFAULT_MODEL = env.str("OPENROUTER_DEFAULT_MODEL", default="openai/gpt-4o-mini")
+# The platform's own OpenRouter management key: staff provision a key per tenant with it (and the
+# activity sync of those tenants reads through it). Empty turns platform-provisioned keys off.
+OPENROUTER_PLATFORM_MANAGEMENT_KEY = env.str("OPENROUTER_PLATFORM_MANAGEMENT_KEY", default="")
+# The largest monthly limit (USD) staff can give a provisioned key: a typo must not open the account.
+OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD = Decimal(
+    env.str("OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD", default="1000")
+)
 SYSTEM_AI_BASE_URL = env.str("SYSTEM_AI_BASE_URL", default="")
 SYSTEM_AI_API_KEY = env.str("SYSTEM_AI_API_KEY", default="")
 SYSTEM_AI_MODEL = env.str("SYSTEM_AI_MODEL", default="openai/gpt-4o-mini")
@@ -289,6 +298,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- E-mail (budget and credit alerts) ---------------------------------------------------------
+# The embedded default prints mails on the console; production sets EMAIL_URL-style settings or
+# EMAIL_BACKEND (e.g. SMTP) in the environment.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="OpenRouter Platform <noreply@localhost>")
+
+# --- Budgets -------------------------------------------------------------------------------------
+# A call without max_tokens is reserved as if it could write this many tokens (or the model's own
+# maximum, when smaller).
+BUDGET_DEFAULT_MAX_TOKENS = env.int("BUDGET_DEFAULT_MAX_TOKENS", default=4096)
 
 # --- Security defaults that hold everywhere ---------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

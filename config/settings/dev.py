@@ -22,6 +22,13 @@ if not SYSTEM_AI_API_KEY:
     from apps.emulator.demo import DEMO
 
     SYSTEM_AI_API_KEY = DEMO.system_key
+# Platform-provisioned keys in development are created with the emulator demo account's fixed
+# management key (not a secret either: it opens only the local emulator).
+OPENROUTER_PLATFORM_MANAGEMENT_KEY = env.str("OPENROUTER_PLATFORM_MANAGEMENT_KEY", default="")
+if not OPENROUTER_PLATFORM_MANAGEMENT_KEY:
+    from apps.emulator.demo import DEMO
+
+    OPENROUTER_PLATFORM_MANAGEMENT_KEY = DEMO.management_key
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

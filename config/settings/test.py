@@ -12,6 +12,8 @@ FIELD_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDAwMDA="]
 OPENROUTER_BASE_URL = "http://openrouter.test/api/v1"
 SYSTEM_AI_BASE_URL = "http://system-ai.test/api/v1"
 SYSTEM_AI_API_KEY = "system-test-key"
+# Platform-provisioned keys are off unless a test gives the emulator's management key.
+OPENROUTER_PLATFORM_MANAGEMENT_KEY = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from django.db import connection
 
@@ -355,3 +356,44 @@ def test_a_read_timeout_may_be_billed_so_its_cost_stays_unknown(
         _call(user_a)
     row = _only_row()
     assert (row.status, row.cost_usd, row.cost_source) == ("timeout", None, "unpriced")
+
+
+def _unreachable(error: type[httpx.TransportError]) -> httpx.MockTransport:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise error("OpenRouter cannot be reached", request=request)
+
+    return httpx.MockTransport(fail)
+
+
+def test_a_connection_failure_before_sending_falls_back_to_the_system_provider(
+    user_a: Any, emulator: Any, inference_key: str, settings: Any
+) -> None:
+    """The one fallback cause the live fault suite cannot inject per tenant (bench/faults.py)."""
+    from apps.core import http
+
+    AISettingsFactory(user=user_a, openrouter_api_key=inference_key, use_system_fallback=True)
+    with http.mount(settings.OPENROUTER_BASE_URL, _unreachable(httpx.ConnectError)):
+        result = _call(user_a)
+    row = _only_row()
+    assert (row.status, row.provider, row.is_fallback) == ("success", "system", True)
+    assert row.attempts == 5  # 4 connection attempts (retried: nothing was sent), then the system's
+    assert result.content
+    assert len(chat_requests(emulator.system)) == 1
+
+
+def test_a_connection_broken_after_sending_never_falls_back(
+    user_a: Any, emulator: Any, inference_key: str, settings: Any
+) -> None:
+    """It may have been billed: a second provider would make the tenant pay twice."""
+    from apps.core import http
+
+    AISettingsFactory(user=user_a, openrouter_api_key=inference_key, use_system_fallback=True)
+    with (
+        http.mount(settings.OPENROUTER_BASE_URL, _unreachable(httpx.RemoteProtocolError)),
+        pytest.raises(GatewayError) as caught,
+    ):
+        _call(user_a)
+    assert caught.value.headers.get("x-should-retry") == "false"
+    row = _only_row()
+    assert (row.provider, row.is_fallback, row.attempts) == ("openrouter", False, 1)
+    assert chat_requests(emulator.system) == []

@@ -71,6 +71,29 @@ def test_stream_without_usage_is_not_a_success(user_a: Any, configured_a: Any, e
     assert row.cost_usd is None or row.cost_source != "provider_reported"
 
 
+def test_a_whole_stream_without_its_usage_chunk_is_a_success_priced_from_generation(
+    user_a: Any, configured_a: Any, emulator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Found by the live fault suite (bench/faults.py): finish_reason and [DONE] arrived but no
+    usage chunk, and the caller was told the answer "stopped before it was complete. Try again."
+    (a retry pays twice) while the row said error."""
+    emulator.inject("missing_usage")
+    stream = _stream(user_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        text = "".join(chunk.text for chunk in stream)
+    generation = emulator.generations[0]
+    assert text
+    assert text == stream.content
+    row = AIUsageLog.objects.get()
+    assert (row.status, row.error_code) == ("success", "")
+    assert (row.prompt_tokens, row.completion_tokens, row.cost_usd, row.cost_source) == (
+        generation.prompt_tokens,
+        generation.completion_tokens,
+        generation.cost,
+        "generation_lookup",
+    )
+
+
 def test_a_caller_that_disconnects_cancels_upstream(user_a: Any, configured_a: Any, emulator: Any) -> None:
     stream = _stream(user_a)
     next(stream)

@@ -252,9 +252,10 @@ def test_the_page_polls_the_live_partial_with_the_chosen_period(tenants: tuple[A
     ("path", "queries"),
     [
         # The sync's last run and reconciliation gaps: two reads each where the panel shows them.
-        ("/dashboard/openrouter/", 11),
+        # Every full page: + the budget (for its banner) and + the unread notifications.
+        ("/dashboard/openrouter/", 13),
         ("/dashboard/openrouter/live/", 9),
-        ("/dashboard/analytics/", 6),  # + the ROI settings for the fixed costs
+        ("/dashboard/analytics/", 8),  # + the ROI settings for the fixed costs
         ("/dashboard/openrouter/account/", 7),
         ("/dashboard/analytics/overview/", 11),
     ],

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -180,6 +181,36 @@ def test_control_endpoints_script_faults_and_read_the_ledger(live: tuple[Emulato
         "generations": [],
         "total_cost": "0",
     }
+
+
+def test_control_lists_requests_by_key_and_moves_the_clock_a_day(live: tuple[Emulator, str]) -> None:
+    emulator, base_url = live
+    origin = base_url.removesuffix("/api/v1")
+    keys = httpx.post(f"{origin}/_emulator/accounts", json={}).json()["keys"]
+    headers = {"Authorization": f"Bearer {keys['inference']}"}
+    httpx.post(f"{base_url}/chat/completions", json=chat_body(stream=True), headers=headers)
+    today = emulator.core.now().date()
+
+    requests = httpx.get(f"{origin}/_emulator/requests").json()["requests"]
+    moved = httpx.post(f"{origin}/_emulator/clock", json={"offset_seconds": 86400})
+    activity = httpx.get(
+        f"{base_url}/activity",
+        params={"date": today.isoformat()},
+        headers={"Authorization": f"Bearer {keys['management']}"},
+    )
+    back = httpx.post(f"{origin}/_emulator/clock", json={"offset_seconds": 0})
+
+    assert [(r["method"], r["path"], r["key_hash"], r["model"], r["stream"]) for r in requests] == [
+        ("POST", "/chat/completions", emulator.key_hash(keys["inference"]), chat_body()["model"], True)
+    ]
+    assert moved.status_code == 200
+    assert moved.json()["now"].startswith((today + timedelta(days=1)).isoformat())
+    # Today became a completed day: its one generation is in /activity.
+    assert [row["requests"] for row in activity.json()["data"]] == [1]
+    assert back.json()["offset_seconds"] == 0
+    assert emulator.core.now().date() == today
+    for body in ({}, {"offset_seconds": "1"}, {"offset_seconds": True}, {"offset_seconds": 10**9}):
+        assert httpx.post(f"{origin}/_emulator/clock", json=body).status_code == 400, body
 
 
 def test_control_endpoint_refuses_bad_faults(live: tuple[Emulator, str]) -> None:

@@ -300,6 +300,45 @@ def test_a_single_timed_out_call_takes_the_unexplained_spend_exactly(
     assert not AIUsageLog.objects.filter(source=UsageSource.ACTIVITY_SYNC).exists()
 
 
+def test_the_single_timed_out_call_takes_the_unexplained_tokens_too_and_a_rerun_changes_nothing(
+    frozen: Any, user_a: Any, tenant: Any, emulator: Any
+) -> None:
+    """Found by the live fault suite (bench/faults.py): the row took the day's spend but kept 0
+    tokens, so the day's ledger tokens fell short of OpenRouter's by the timed-out call's."""
+    from apps.ai_gateway.errors import GatewayError
+    from apps.ai_gateway.services import complete
+
+    tenant(user_a)
+    with time_machine.travel(dt.datetime(2026, 11, 26, 9, tzinfo=dt.UTC), tick=False):
+        complete(user=user_a, use_case="chat", messages=[{"role": "user", "content": "Hej"}])
+    emulator.inject("read_timeout")
+    with (
+        time_machine.travel(dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC), tick=False),
+        pytest.raises(GatewayError),
+    ):
+        complete(user=user_a, use_case="chat", messages=[{"role": "user", "content": "Hej då"}])
+    answered, lost = emulator.generations
+    _sync(user_a)
+    row = AIUsageLog.objects.get(status=UsageStatus.TIMEOUT)
+    assert (row.prompt_tokens, row.completion_tokens, row.total_tokens) == (
+        lost.prompt_tokens,
+        lost.completion_tokens,
+        lost.prompt_tokens + lost.completion_tokens,
+    )
+    assert (row.cost_usd, row.cost_source) == (lost.cost, CostSource.ACTIVITY)
+    day = AIUsageLog.objects.filter(user=user_a).aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
+    assert (day["p"], day["c"]) == (
+        answered.prompt_tokens + lost.prompt_tokens,
+        answered.completion_tokens + lost.completion_tokens,
+    )
+    assert not AIUsageLog.objects.filter(source=UsageSource.ACTIVITY_SYNC).exists()
+    before = _snapshot(user_a)
+    run, _ = sync_run_request(user=user_a, start=D2, end=D2, trigger=SyncTrigger.COMMAND, enqueue=False)
+    rerun = sync_run_execute(run_id=run.pk)
+    assert (rerun.settled, rerun.adjustments) == (0, 0)
+    assert _snapshot(user_a) == before
+
+
 def test_a_failure_openrouter_did_not_bill_is_settled_as_a_known_zero(
     frozen: Any, user_a: Any, tenant: Any, emulator: Any
 ) -> None:

@@ -235,7 +235,7 @@ class ChatCompletionsView(APIView):
             )
         except errors.GatewayError as exc:
             if record is not None:
-                body = error_body(exc.code, exc.message)
+                body = error_body(exc.code, exc.message, details=exc.details)
                 idempotency_finish(
                     record=record, status_code=exc.status_code, response=body, log_id=exc.log_id
                 )

@@ -32,9 +32,12 @@ class ServiceError(Exception):
         code: str | None = None,
         status_code: int | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        # Extra facts beside code and message in the error body (e.g. a budget's limit and reset).
+        self.details = details or {}
         if code:
             self.code = code
         if status_code:
@@ -50,10 +53,14 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
-def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, fields: Any = None, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if details:
+        body.update({k: v for k, v in details.items() if k not in body})
     return {"error": body}
 
 
@@ -76,7 +83,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         exc = _anonymous_over_limit(context) or exc
     if isinstance(exc, ServiceError):
-        return Response(error_body(exc.code, exc.message), status=exc.status_code, headers=exc.headers)
+        return Response(
+            error_body(exc.code, exc.message, details=exc.details),
+            status=exc.status_code,
+            headers=exc.headers,
+        )
     if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE, DEBUG or not
         return Response(error_body("request_too_large", _("The request body is too large.")), status=413)
     if isinstance(exc, IntegrityError):

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from apps.core.api.schema import ErrorSerializer  # noqa: F401 (re-exported for the views)
 from apps.integrations.connection import CheckOutcome
-from apps.integrations.models import CreditSource, KeySlot, KeyStatus, Provider
+from apps.integrations.models import CreditSource, KeySlot, KeySource, KeyStatus, Provider
 from apps.integrations.validators import (
     KEY_MAX_LENGTH,
     MODEL_ID_MAX_LENGTH,
@@ -104,6 +104,17 @@ _WHOLE_ACCOUNT_HELP = (
 )
 
 
+class PlatformKeySerializer(serializers.Serializer[Any]):
+    limit_usd = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="OpenRouter's monthly limit of the key (USD).",
+    )
+    limit_reset = serializers.CharField(help_text="When the limit resets: always 'monthly' (UTC).")
+    disabled = serializers.BooleanField(help_text="True while the platform has paused the key.")
+
+
 class AISettingsSerializer(serializers.Serializer[Any]):
     """What GET returns (and PUT after saving). Keys appear only as their state and last 4."""
 
@@ -112,6 +123,11 @@ class AISettingsSerializer(serializers.Serializer[Any]):
     default_model = serializers.CharField(allow_blank=True)
     models = UseCaseModelsSerializer()
     api_key = KeyStateSerializer()
+    api_key_source = serializers.ChoiceField(
+        choices=KeySource.choices,
+        help_text="'platform' when the platform provides the API key (it cannot be replaced or removed here).",
+    )
+    platform_key = PlatformKeySerializer(allow_null=True, help_text="The platform-provided key, or null.")
     management_key = KeyStateSerializer()
     activity_whole_account = serializers.BooleanField(help_text=_WHOLE_ACCOUNT_HELP)
     updated_at = serializers.DateTimeField(allow_null=True)

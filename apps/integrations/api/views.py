@@ -39,6 +39,7 @@ from apps.integrations.models import (
     USE_CASE_MODEL_FIELDS,
     AISettings,
     KeySlot,
+    KeySource,
     KeyStatus,
     Provider,
 )
@@ -95,6 +96,16 @@ def _key_state(row: AISettings | None, slot: KeySlot) -> dict[str, Any]:
     }
 
 
+def _platform_key(row: AISettings | None) -> dict[str, Any] | None:
+    if row is None or not row.has_platform_key:
+        return None
+    return {
+        "limit_usd": row.platform_key_limit_usd,
+        "limit_reset": "monthly",
+        "disabled": row.platform_key_disabled,
+    }
+
+
 def settings_payload(row: AISettings | None) -> dict[str, Any]:
     return {
         "ai_provider": row.ai_provider if row else Provider.OPENROUTER,
@@ -102,6 +113,8 @@ def settings_payload(row: AISettings | None) -> dict[str, Any]:
         "default_model": row.default_model if row else "",
         "models": {uc: getattr(row, field) if row else "" for uc, field in USE_CASE_MODEL_FIELDS.items()},
         "api_key": _key_state(row, KeySlot.API),
+        "api_key_source": row.api_key_source if row else KeySource.OWN,
+        "platform_key": _platform_key(row),
         "management_key": _key_state(row, KeySlot.MANAGEMENT),
         "activity_whole_account": bool(row and row.activity_whole_account),
         "updated_at": row.updated_at if row else None,

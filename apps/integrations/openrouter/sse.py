@@ -102,7 +102,13 @@ class StreamState:
     @property
     def complete(self) -> bool:
         """True only when the stream reported its usage and ended with ``[DONE]``."""
-        return self.done and self.usage is not None and not self.truncated
+        return self.answered and self.usage is not None
+
+    @property
+    def answered(self) -> bool:
+        """The answer arrived whole: a ``finish_reason``, then ``[DONE]``, nothing cut off (its
+        usage may still be missing: then the cost is unknown, not the answer)."""
+        return self.done and self.finish_reason is not None and not self.truncated
 
     @property
     def content(self) -> str:

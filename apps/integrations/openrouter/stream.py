@@ -24,8 +24,9 @@ class ChatStream:
       connection as ``ReadTimeoutError``/``ConnectionFailedError`` (never retried: the stream had
       started). Both carry the usage reported so far, if any.
     * After iteration: ``usage``, ``generation_id``, ``model``, ``provider``, ``finish_reason``,
-      ``content``, ``attempts`` and ``complete`` (False when the stream ended without its usage
-      chunk and ``[DONE]``; such a stream is not a success).
+      ``content``, ``attempts``, ``complete`` (False when the stream ended without its usage
+      chunk and ``[DONE]``) and ``answered`` (the answer itself arrived whole: a finish_reason and
+      ``[DONE]``, usage or not). A stream that was not answered is not a success.
     """
 
     def __init__(self, response: httpx.Response, *, attempts: int = 1) -> None:
@@ -117,3 +118,8 @@ class ChatStream:
     @property
     def complete(self) -> bool:
         return self.error is None and self._state.complete
+
+    @property
+    def answered(self) -> bool:
+        """The whole answer arrived (finish_reason and ``[DONE]``), with or without its usage."""
+        return self.error is None and self._state.answered

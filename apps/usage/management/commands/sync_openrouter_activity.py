@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from apps.integrations.models import AISettings
+from apps.integrations.selectors import activity_sync_settings
 from apps.usage.models import SyncRun, SyncTrigger
 from apps.usage.sync import sync_range_clamp, sync_run_execute, sync_run_request
 
@@ -64,8 +64,8 @@ class Command(BaseCommand):
     def _users(self, options: dict[str, Any]) -> list[Any]:
         users = get_user_model().objects
         if options["all_users"]:
-            # cross-tenant: an operator syncs every tenant with a management key.
-            ids = AISettings.objects.exclude(management_key_last4="").values_list("user_id", flat=True)
+            # cross-tenant: an operator syncs every tenant with a management key or a platform key.
+            ids = activity_sync_settings().values_list("user_id", flat=True)
             return list(users.filter(pk__in=ids).order_by("pk"))
         value = options["user"]
         found = users.filter(username=value).first()
