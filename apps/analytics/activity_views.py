@@ -6,6 +6,7 @@ The section shows OpenRouter's own record per UTC day and model beside the ledge
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,13 @@ from apps.core.periods import Period
 from apps.integrations.selectors import ai_settings_display_get
 from apps.usage.models import SyncRun, SyncTrigger
 from apps.usage.sync import activity_window, sync_range_clamp, sync_run_request
-from apps.usage.sync_selectors import HistoryRow, activity_history, sync_last_run, sync_run_get
+from apps.usage.sync_selectors import (
+    HistoryRow,
+    activity_history,
+    activity_history_days,
+    sync_last_run,
+    sync_run_get,
+)
 
 # Runs are polled this often (seconds) while queued or running.
 POLL_SECONDS = 2
@@ -75,6 +82,7 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
             ),
             "period": period,
             "rows": rows,
+            "days": activity_history_days(rows),
             "billed_total": sum((r.billed_usd for r in rows), Decimal(0)),
             "chart": _chart(rows, period),
             "form": SyncForm(initial={"start": first, "end": last}),
@@ -88,6 +96,31 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
 @require_GET
 def activity_history_section(request: HttpRequest) -> HttpResponse:
     return _section(request)
+
+
+@require_GET
+def activity_history_day(request: HttpRequest, day: str) -> HttpResponse:
+    """One day of the history, unfolded into its models (or folded again with ``?open=0``).
+
+    The table shows one row per UTC day; this swaps a day's ``<tbody>`` in place (htmx). A day
+    without the user's records is a 404, so another tenant's day shows nothing.
+    """
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+    rows = activity_history(user=request.user, period=Period(date, date))
+    if not rows:
+        raise Http404
+    return render(
+        request,
+        "analytics/partials/activity_day.html",
+        {
+            "day": activity_history_days(rows)[0],
+            "models": rows,
+            "open": request.GET.get("open") != "0",
+        },
+    )
 
 
 @require_POST

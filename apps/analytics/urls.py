@@ -15,6 +15,11 @@ urlpatterns = [
 # The Activity history section (htmx partials), owned by the activity sync.
 urlpatterns += [
     path("openrouter/activity/", activity_views.activity_history_section, name="activity_history"),
+    path(
+        "openrouter/activity/day/<str:day>/",
+        activity_views.activity_history_day,
+        name="activity_history_day",
+    ),
     path("openrouter/activity/sync/", activity_views.activity_sync_start, name="activity_sync"),
     path("openrouter/activity/last-sync/", activity_views.activity_last_sync, name="activity_last_sync"),
     path(

@@ -101,7 +101,13 @@ def openrouter_live(request: HttpRequest) -> HttpResponse:
     choice = period_choice(request.GET)
     if choice.period is None:
         return render(request, "analytics/_period_error.html", {"choice": choice}, status=400)
-    context = {**_base_context(choice), **_live_context(request, choice.period)}
+    context = {
+        **_base_context(choice),
+        **_live_context(request, choice.period),
+        # The page's tables come along out of band, so they never lag behind the metrics.
+        "oob": True,
+        "activity_url": _url_or_empty("analytics:activity_history"),
+    }
     return render(request, "analytics/_openrouter_live.html", context)
 
 
@@ -150,7 +156,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def overview_card(request: HttpRequest) -> HttpResponse:
     """This month: AI cost, calls, credits and runway, and the latest calls (the landing page)."""
     today = utc_today()
-    summary = usage_summary(user=request.user, period=Period(today.replace(day=1), today), today=today)
+    summary = usage_summary(
+        user=request.user, period=Period(today.replace(day=1), today), today=today, with_days=False
+    )
     latest = credit_snapshot_latest(user=request.user)
     remaining = latest.remaining if latest is not None else None
     return render(

@@ -97,7 +97,7 @@ def _settings_context(request: HttpRequest) -> dict[str, Any]:
         "page": page,
         "bookings": list(page.object_list),
         "month_revenue": revenue or 0,
-        "ai": usage_summary(user=request.user, period=Period(month_start, today)).totals,
+        "ai": usage_summary(user=request.user, period=Period(month_start, today), with_days=False).totals,
     }
 
 

@@ -153,7 +153,27 @@ PUBLIC_FIELDS: tuple[str, ...] = (
 )
 
 
-class DailyUsage(models.Model):
+class RollupSums(models.Model):
+    """What every rollup level sums over the ledger's finished rows (``apps.usage.rollups``)."""
+
+    calls = models.BigIntegerField(default=0)
+    successful = models.BigIntegerField(default=0)
+    errors = models.BigIntegerField(default=0)
+    fallbacks = models.BigIntegerField(default=0)
+    unpriced = models.BigIntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=24, decimal_places=12, default=Decimal(0))
+    cost_sek = models.DecimalField(max_digits=34, decimal_places=18, default=Decimal(0))
+    latency_ms_sum = models.BigIntegerField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyUsage(RollupSums):
     """The ledger summed per (user, UTC day of ``created_at``, model, use case, provider, source, cost source).
 
     Derived data: ``apps.usage.rollups`` keeps it equal to the ledger in the same transaction as
@@ -172,18 +192,6 @@ class DailyUsage(models.Model):
     provider = models.CharField(max_length=20, choices=Provider.choices)
     source = models.CharField(max_length=20, choices=UsageSource.choices)
     cost_source = models.CharField(max_length=20, choices=CostSource.choices)
-    calls = models.BigIntegerField(default=0)
-    successful = models.BigIntegerField(default=0)
-    errors = models.BigIntegerField(default=0)
-    fallbacks = models.BigIntegerField(default=0)
-    unpriced = models.BigIntegerField(default=0)
-    prompt_tokens = models.BigIntegerField(default=0)
-    completion_tokens = models.BigIntegerField(default=0)
-    total_tokens = models.BigIntegerField(default=0)
-    cost_usd = models.DecimalField(max_digits=24, decimal_places=12, default=Decimal(0))
-    cost_sek = models.DecimalField(max_digits=34, decimal_places=18, default=Decimal(0))
-    latency_ms_sum = models.BigIntegerField(default=0)
-    latency_count = models.BigIntegerField(default=0)
 
     objects = UserOwnedManager["DailyUsage"]()
 
@@ -200,6 +208,69 @@ class DailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.model} {self.use_case} {self.calls}"
+
+
+class MonthlyUsage(RollupSums):
+    """``DailyUsage`` summed per calendar month (``month`` is its first day), same key otherwise.
+
+    A year's view reads about twelve rows per key instead of 365, whatever the number of calls.
+    Kept equal to the sum of its month's ``DailyUsage`` rows by the same statement batch that
+    writes them (``apps.usage.rollups``), and rebuilt from them.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField()
+    model = models.CharField(max_length=200)
+    use_case = models.CharField(max_length=30, choices=UseCase.choices)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    source = models.CharField(max_length=20, choices=UsageSource.choices)
+    cost_source = models.CharField(max_length=20, choices=CostSource.choices)
+
+    objects = UserOwnedManager["MonthlyUsage"]()
+
+    class Meta:
+        db_table = "usage_monthly"
+        verbose_name = _("monthly usage")
+        verbose_name_plural = _("monthly usage")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "month", "model", "use_case", "provider", "source", "cost_source"],
+                name="usage_monthly_one_row_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.model} {self.use_case} {self.calls}"
+
+
+class DailyProviderUsage(RollupSums):
+    """``DailyUsage`` summed per (user, UTC day, provider): the daily trend reads two rows a day.
+
+    Maintained and rebuilt like ``MonthlyUsage`` (``apps.usage.rollups``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+
+    objects = UserOwnedManager["DailyProviderUsage"]()
+
+    class Meta:
+        db_table = "usage_daily_provider"
+        verbose_name = _("daily usage per provider")
+        verbose_name_plural = _("daily usage per provider")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day", "provider"], name="usage_daily_provider_one_row_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.provider} {self.calls}"
 
 
 class ActivityRecord(UserOwnedModel):

@@ -1,11 +1,19 @@
-"""Daily rollups of the usage ledger (``DailyUsage``): kept equal to the ledger on every write.
+"""Rollups of the usage ledger: kept equal to the ledger on every write.
+
+Three levels, all with the same sums (``SUM_COLUMNS``): ``DailyUsage`` per (user, UTC day, model,
+use case, provider, source, cost source); ``MonthlyUsage``, the same per calendar month (a year
+reads ~12 rows per key, not 365); ``DailyProviderUsage`` per (user, UTC day, provider) for the
+daily trend. The coarser levels are sums of the daily level: every write adds the same
+differences to all three, and a rebuild derives them from the rebuilt daily rows.
 
 The rule: every function that changes a ledger row calls :func:`rollup_apply` in the SAME
 transaction, with the row's facts before and after the change (``None`` for "not counted", which
 is a row that does not exist yet or is still ``pending``). The difference is added with one
-``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` statement, never read-modify-write, so
-concurrent writers to the same day and model cannot lose each other's counts, and a rolled-back
-ledger write rolls its rollup change back with it.
+``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` statement per level, never
+read-modify-write, so concurrent writers to the same day and model cannot lose each other's
+counts, and a rolled-back ledger write rolls its rollup change back with it. Levels are written
+in one fixed order (daily, monthly, per provider) and keys in sorted order, so two writers can
+never wait on each other in a cycle.
 
 Write paths that must call it: ``apps.usage.services`` (finish, cost upgrade, error mark, expiry)
 and anything that inserts or changes ledger rows later (e.g. sync adjustments)::
@@ -21,14 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
 
-from .models import AIUsageLog, DailyUsage, UsageStatus
+from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageStatus
 
 KEY_COLUMNS = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
 SUM_COLUMNS = (
@@ -46,8 +54,38 @@ SUM_COLUMNS = (
     "latency_count",
 )
 TABLE = DailyUsage._meta.db_table
+MONTHLY_TABLE = MonthlyUsage._meta.db_table
+PROVIDER_TABLE = DailyProviderUsage._meta.db_table
+MONTHLY_KEY = ("user_id", "month", "model", "use_case", "provider", "source", "cost_source")
+PROVIDER_KEY = ("user_id", "day", "provider")
 
 Key = tuple[Any, ...]
+
+
+def _month_key(daily: Key) -> Key:
+    user_id, day, *rest = daily
+    return (user_id, day.replace(day=1), *rest)
+
+
+def _provider_key(daily: Key) -> Key:
+    return (daily[0], daily[1], daily[4])
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rollup table: its key columns and how a daily key maps onto its key."""
+
+    table: str
+    key_columns: tuple[str, ...]
+    key: Callable[[Key], Key]
+
+
+# The write order of the levels (the same in every transaction: no lock cycles).
+LEVELS = (
+    Level(TABLE, KEY_COLUMNS, lambda daily: daily),
+    Level(MONTHLY_TABLE, MONTHLY_KEY, _month_key),
+    Level(PROVIDER_TABLE, PROVIDER_KEY, _provider_key),
+)
 
 
 @dataclass(frozen=True)
@@ -104,29 +142,63 @@ def _deltas(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) ->
     return {key: sums for key, sums in deltas.items() if any(sums)}
 
 
-def rollup_apply_many(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) -> int:
-    """Add the differences of many ``(before, after)`` pairs in one statement; see the module rule.
+def _level_deltas(level: Level, daily: dict[Key, list[Any]]) -> dict[Key, list[Any]]:
+    """The daily differences summed onto ``level``'s keys (empty differences dropped)."""
+    if level.table == TABLE:
+        return daily
+    summed: dict[Key, list[Any]] = defaultdict(lambda: [0] * len(SUM_COLUMNS))
+    for key, sums in daily.items():
+        total = summed[level.key(key)]
+        for i, value in enumerate(sums):
+            total[i] += value
+    return {key: sums for key, sums in summed.items() if any(sums)}
 
-    Keys are written in sorted order so two transactions touching the same keys cannot deadlock.
-    Returns the number of rollup rows touched.
-    """
-    deltas = _deltas(changes)
-    if not deltas:
-        return 0
-    columns = (*KEY_COLUMNS, *SUM_COLUMNS)
+
+def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> tuple[str, list[Any]]:
+    """The statement adding ``deltas`` to ``level``, keys in sorted order, and its parameters."""
+    columns = (*level.key_columns, *SUM_COLUMNS)
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params: list[Any] = []
     for key in sorted(deltas, key=lambda k: tuple(str(part) for part in k)):
         user_id, day, *rest = key
         params.extend((user_id, connection.ops.adapt_datefield_value(day), *rest, *deltas[key]))
-    updates = ", ".join(f"{name} = {TABLE}.{name} + excluded.{name}" for name in SUM_COLUMNS)
+    updates = ", ".join(f"{name} = {level.table}.{name} + excluded.{name}" for name in SUM_COLUMNS)
     # Identifiers are this module's constants; every value is a query parameter.
     sql = (
-        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(deltas))} "  # noqa: S608  # nosec B608: constant identifiers, bound values
-        f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates}"
+        f"INSERT INTO {level.table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(deltas))} "  # noqa: S608  # nosec B608: constant identifiers, bound values
+        f"ON CONFLICT ({', '.join(level.key_columns)}) DO UPDATE SET {updates}"
     )
+    return sql, params
+
+
+def _one_round_trip() -> bool:
+    """PostgreSQL with client-side binding (Django's default) runs ``a; b; c`` with parameters as
+    one request, in order; SQLite and server-side binding take one statement at a time."""
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
+def rollup_apply_many(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) -> int:
+    """Add the differences of many ``(before, after)`` pairs to every level; see the module rule.
+
+    One statement per level that changes, levels in ``LEVELS`` order, keys in sorted order, so two
+    transactions touching the same keys cannot deadlock; on PostgreSQL the statements travel
+    together (one round trip for the three levels). Returns the number of daily rows touched.
+    """
+    deltas = _deltas(changes)
+    if not deltas:
+        return 0
+    statements = [
+        _upsert(level, level_deltas) for level in LEVELS if (level_deltas := _level_deltas(level, deltas))
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if _one_round_trip():
+            cursor.execute(
+                "; ".join(sql for sql, _params in statements), [p for _sql, ps in statements for p in ps]
+            )
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
     return len(deltas)
 
 
@@ -149,15 +221,90 @@ def _day_sql() -> str:
     return "date(created_at)"  # SQLite stores aware datetimes as UTC text
 
 
+def _month_sql(column: str) -> str:
+    """The first day of ``column``'s month, as the database computes it."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"date({column}, 'start of month')"
+
+
+def _sums_sql() -> str:
+    return ", ".join(f"SUM({name})" for name in SUM_COLUMNS)
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def derived_levels_rebuild(
+    *, user_id: int | None = None, start: dt.date | None = None, end: dt.date | None = None
+) -> None:
+    """Recompute the monthly and per-provider levels from ``DailyUsage`` for ``start``..``end``.
+
+    The monthly level is recomputed for every month the range touches, whole (a month's row is the
+    sum of all its days). Call it in the transaction that rebuilt the daily rows (the rebuild and
+    the migration that creates the levels do).
+    """
+    columns = ", ".join(SUM_COLUMNS)
+    params: list[Any] = []
+    where: list[str] = ["1 = 1"]
+    if user_id is not None:
+        where.append("user_id = %s")
+        params.append(user_id)
+    month_where, month_params = list(where), list(params)
+    day_where, day_params = list(where), list(params)
+    month_filter: dict[str, Any] = {} if user_id is None else {"user_id": user_id}
+    day_filter: dict[str, Any] = dict(month_filter)
+    if start is not None:
+        month_where.append("day >= %s")
+        month_params.append(connection.ops.adapt_datefield_value(_month_start(start)))
+        month_filter["month__gte"] = _month_start(start)
+        day_where.append("day >= %s")
+        day_params.append(connection.ops.adapt_datefield_value(start))
+        day_filter["day__gte"] = start
+    if end is not None:
+        month_where.append("day <= %s")
+        month_params.append(connection.ops.adapt_datefield_value(_month_end(end)))
+        month_filter["month__lte"] = _month_start(end)
+        day_where.append("day <= %s")
+        day_params.append(connection.ops.adapt_datefield_value(end))
+        day_filter["day__lte"] = end
+    month = _month_sql("day")
+    # cross-tenant: a maintenance rebuild, narrowed to one user when ``user_id`` is given.
+    MonthlyUsage.objects.filter(**month_filter).delete()
+    DailyProviderUsage.objects.filter(**day_filter).delete()
+    # Identifiers are this module's constants; every value is a query parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MONTHLY_TABLE} ({', '.join(MONTHLY_KEY)}, {columns}) "  # noqa: S608  # nosec B608: constant identifiers, bound values
+            f"SELECT user_id, {month}, model, use_case, provider, source, cost_source, {_sums_sql()} "
+            f"FROM {TABLE} WHERE {' AND '.join(month_where)} "
+            f"GROUP BY user_id, {month}, model, use_case, provider, source, cost_source",
+            month_params,
+        )
+        cursor.execute(
+            f"INSERT INTO {PROVIDER_TABLE} ({', '.join(PROVIDER_KEY)}, {columns}) "  # noqa: S608  # nosec B608: constant identifiers, bound values
+            f"SELECT user_id, day, provider, {_sums_sql()} "
+            f"FROM {TABLE} WHERE {' AND '.join(day_where)} GROUP BY user_id, day, provider",
+            day_params,
+        )
+
+
 def rollups_rebuild(
     *, user_id: int | None = None, start: dt.date | None = None, end: dt.date | None = None
 ) -> int:
     """Recompute the rollups of ``user_id`` (or everyone) for UTC days ``start``..``end`` from the ledger.
 
-    One transaction. On PostgreSQL the rollup table is locked against writes for its duration, so
-    a ledger write racing the rebuild either commits before the rebuild reads the ledger or adds
-    its difference after the rebuild has committed: nothing is lost or counted twice. Returns the
-    number of rollup rows written.
+    The daily rows from the ledger, then the coarser levels from them (``derived_levels_rebuild``).
+    One transaction. On PostgreSQL the rollup tables are locked against writes for its duration
+    (in the writers' order), so a ledger write racing the rebuild either commits before the
+    rebuild reads the ledger or adds its difference after the rebuild has committed: nothing is
+    lost or counted twice. Returns the number of daily rollup rows written.
     """
     where: list[str] = ["status <> %s"]
     params: list[Any] = [UsageStatus.PENDING.value]
@@ -192,8 +339,11 @@ def rollups_rebuild(
     columns = ", ".join((*KEY_COLUMNS, *SUM_COLUMNS))
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
+            for level in LEVELS:
+                cursor.execute(f"LOCK TABLE {level.table} IN SHARE ROW EXCLUSIVE MODE")
         # cross-tenant: a maintenance rebuild, narrowed to one user when ``user_id`` is given.
         DailyUsage.objects.filter(**rollup_filter).delete()
         cursor.execute(f"INSERT INTO {TABLE} ({columns}) {select}", [status_ok, status_ok, *params])
-        return int(cursor.rowcount)
+        written = int(cursor.rowcount)
+        derived_levels_rebuild(user_id=user_id, start=start, end=end)
+        return written

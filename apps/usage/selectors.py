@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from apps.core.periods import Period
 from apps.integrations.models import Provider
 
-from .models import AIUsageLog, DailyUsage, UsageSource, UsageStatus
+from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageSource, UsageStatus
 from .rollups import SUM_COLUMNS
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=30, decimal_places=18))
@@ -65,6 +65,14 @@ class Totals:
         values: dict[str, Any] = {f: getattr(self, f) + getattr(other, f) for f in SUM_COLUMNS}
         return Totals(**values)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The sums by name (``dataclasses.asdict`` deep-copies; a year's days made it show up in profiles)."""
+        return {name: getattr(self, name) for name in SUM_COLUMNS}
+
+    def __neg__(self) -> Totals:
+        values: dict[str, Any] = {f: -getattr(self, f) for f in SUM_COLUMNS}
+        return Totals(**values)
+
     @property
     def average_cost_usd(self) -> Decimal:
         return self.cost_usd / self.calls if self.calls else Decimal(0)
@@ -96,7 +104,7 @@ def _sum_by(groups: list[tuple[tuple[Any, ...], Totals]], index: int) -> list[tu
 
 
 def _rows(pairs: list[tuple[Any, Totals]], name: str) -> list[dict[str, Any]]:
-    return [{name: value, **asdict(totals), "totals": totals} for value, totals in pairs if totals.calls]
+    return [{name: value, **totals.as_dict(), "totals": totals} for value, totals in pairs if totals.calls]
 
 
 @dataclass(frozen=True)
@@ -151,14 +159,10 @@ class UsageSummary:
     def by_day(self) -> list[dict[str, Any]]:
         """Days with finished calls, oldest first."""
         summed = dict(_sum_by(list(self.days), 0))
-        return [{"day": day, **asdict(summed[day]), "totals": summed[day]} for day in sorted(summed)]
+        return [{"day": day, **summed[day].as_dict(), "totals": summed[day]} for day in sorted(summed)]
 
 
 _GROUP_FIELDS = ("model", "use_case", "provider", "cost_source")
-
-
-def _rollup_sums() -> dict[str, Any]:
-    return {name: Sum(name) for name in SUM_COLUMNS}
 
 
 # The ledger's rows summed the way the rollups sum them (see apps.usage.rollups.ledger_facts).
@@ -183,23 +187,89 @@ def _totals(row: Any, prefix: str = "") -> Totals:
     return Totals(**values)
 
 
-def usage_summary(*, user: Any, period: Period, today: dt.date | None = None) -> UsageSummary:
+DayRange = tuple[dt.date, dt.date]
+
+
+def _day_ranges(days: list[dt.date]) -> list[DayRange]:
+    """Sorted days as inclusive runs of consecutive days."""
+    runs: list[DayRange] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+@dataclass(frozen=True)
+class RollupPlan:
+    """Which rollup rows sum to a period's days (today excepted, it is read from the ledger).
+
+    ``months``: whole ``MonthlyUsage`` rows; ``add``: ``DailyUsage`` days to add; ``subtract``:
+    ``DailyUsage`` days to take off the months they belong to (a month minus its few days outside
+    the period reads fewer rows than the days inside it). Exact because a month's row is the sum
+    of its days' rows (``apps.usage.rollups``).
+    """
+
+    months: list[dt.date]
+    add: list[DayRange]
+    subtract: list[DayRange]
+
+
+def rollup_plan(period: Period, today: dt.date) -> RollupPlan:
+    months: list[dt.date] = []
+    add: list[dt.date] = []
+    subtract: list[dt.date] = []
+    for first, _covered, days_in_month in period.month_parts():
+        month_days = [first + dt.timedelta(days=n) for n in range(days_in_month)]
+        inside = [d for d in month_days if d in period and d != today]
+        outside = [d for d in month_days if d not in inside]
+        if not inside:
+            continue
+        if len(outside) < len(inside):
+            months.append(first)
+            subtract += outside
+        else:
+            add += inside
+    return RollupPlan(months, _day_ranges(add), _day_ranges(subtract))
+
+
+def _in_ranges(ranges: list[DayRange], field_name: str = "day") -> Q:
+    q = Q()
+    for first, last in ranges:
+        q |= Q(**{f"{field_name}__gte": first, f"{field_name}__lte": last})
+    return q
+
+
+_PART = "part"  # which member of the union a row comes from
+
+
+def _rollup_part(rows: QuerySet[Any], part: str) -> QuerySet[Any]:
+    sums = {f"n_{name}": Sum(name) for name in SUM_COLUMNS}
+    return rows.order_by().values(*_GROUP_FIELDS).annotate(**{_PART: Value(part)}, **sums)
+
+
+def usage_summary(
+    *, user: Any, period: Period, today: dt.date | None = None, with_days: bool = True
+) -> UsageSummary:
     """Usage of ``period`` (UTC days): rollups for every day but today, the ledger for today.
 
-    Two queries for a period in the past, three when it includes today, whatever the number of
-    rows. Narrow it to one provider with ``.for_provider(...)``.
+    The groups are one query whatever the period: whole months from ``MonthlyUsage`` (less the
+    few days of a month outside the period), other days from ``DailyUsage``, and today's finished
+    ledger rows, in one ``UNION ALL`` (one snapshot, so the parts agree). The per-day series
+    (``with_days``) is a second query over ``DailyProviderUsage``, two rows a day. Narrow it to one
+    provider with ``.for_provider(...)``.
     """
     today = today or dt.datetime.now(dt.UTC).date()
-    rolled = DailyUsage.objects.for_user(user).filter(day__gte=period.start, day__lte=period.end)
-    rolled = rolled.exclude(day=today).order_by()
-    groups = [
-        (tuple(row[f] for f in _GROUP_FIELDS), _totals(row))
-        for row in rolled.values(*_GROUP_FIELDS).annotate(**_rollup_sums())
-    ]
-    days = [
-        ((row["day"], row["provider"]), _totals(row))
-        for row in rolled.values("day", "provider").annotate(**_rollup_sums())
-    ]
+    plan = rollup_plan(period, today)
+    parts: list[QuerySet[Any]] = []
+    if plan.months:
+        parts.append(_rollup_part(MonthlyUsage.objects.for_user(user).filter(month__in=plan.months), "month"))
+    if plan.add:
+        parts.append(_rollup_part(DailyUsage.objects.for_user(user).filter(_in_ranges(plan.add)), "add"))
+    if plan.subtract:
+        rows = DailyUsage.objects.for_user(user).filter(_in_ranges(plan.subtract))
+        parts.append(_rollup_part(rows, "subtract"))
     if today in period:
         live = (
             AIUsageLog.objects.for_user(user)
@@ -209,15 +279,30 @@ def usage_summary(*, user: Any, period: Period, today: dt.date | None = None) ->
             .exclude(status=UsageStatus.PENDING)
             .order_by()
             .values(*_GROUP_FIELDS)
-            .annotate(**_LEDGER_SUMS)
+            # The same columns in the same order as the rollup parts (a union is positional).
+            .annotate(
+                **{_PART: Value("ledger")}, **{f"n_{name}": _LEDGER_SUMS[f"n_{name}"] for name in SUM_COLUMNS}
+            )
         )
-        for row in live:
-            totals = _totals(row, "n_")
-            groups.append((tuple(row[f] for f in _GROUP_FIELDS), totals))
-            days.append(((today, row["provider"]), totals))
+        parts.append(live)
     merged: dict[tuple[str, str, str, str], Totals] = {}
-    for key, totals in groups:
-        merged[key] = merged.get(key, Totals()) + totals  # type: ignore[index]
+    days: list[tuple[tuple[dt.date, str], Totals]] = []
+    if parts:
+        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        for row in union:
+            key: Any = tuple(row[f] for f in _GROUP_FIELDS)
+            totals = _totals(row, "n_")
+            if row[_PART] == "subtract":
+                totals = -totals
+            elif row[_PART] == "ledger":
+                days.append(((today, row["provider"]), totals))
+            merged[key] = merged.get(key, Totals()) + totals
+    if with_days:
+        rolled_days = DailyProviderUsage.objects.for_user(user).filter(
+            day__gte=period.start, day__lte=period.end
+        )
+        for row in rolled_days.exclude(day=today).order_by().values("day", "provider", *SUM_COLUMNS):
+            days.append(((row["day"], row["provider"]), _totals(row)))
     return UsageSummary(start=period.start, end=period.end, groups=list(merged.items()), days=days)
 
 
@@ -273,13 +358,13 @@ def _period_rollups(*, user: Any, period: Any) -> QuerySet[DailyUsage]:
 def usage_cost_by_day(*, user: Any, period: Any) -> dict[dt.date, DayCost]:
     """AI cost in SEK per UTC day of ``period`` (an ``apps.core.periods.Period``); days without rows are absent.
 
-    One aggregate query over the daily rollups (kept equal to the ledger on every write, so the
-    sums are the ledger's exact Decimals); finished rows only, as a pending call has no cost yet.
+    One aggregate query over the per-day-and-provider rollups (at most two rows a day; kept equal
+    to the ledger on every write, so the sums are the ledger's exact Decimals); finished rows
+    only, as a pending call has no cost yet.
     """
+    rolled = DailyProviderUsage.objects.for_user(user).filter(day__gte=period.start, day__lte=period.end)
     # Any: the stubs cannot follow annotations passed as **kwargs.
-    rows: Any = (
-        _period_rollups(user=user, period=period).values("day").annotate(**_rollup_costs()).order_by("day")
-    )
+    rows: Any = rolled.values("day").annotate(**_rollup_costs()).order_by("day")
     return {
         row["day"]: DayCost(
             total_sek=row["total_sek"], openrouter_sek=row["openrouter_sek"], unpriced=row["unpriced_calls"]

@@ -104,3 +104,49 @@ def activity_history(*, user: Any, period: Period) -> list[HistoryRow]:
         )
         for row in grouped
     ]
+
+
+@dataclass(frozen=True)
+class HistoryDay:
+    """One UTC day of the activity history, its (day, model) rows folded: OpenRouter's figures
+    summed beside the ledger's. ``ledger_usd`` sums the reconciled models only (None when none
+    was reconciled); ``unreconciled`` counts the models without a reconciliation."""
+
+    date: dt.date
+    models: int
+    requests: int
+    tokens: int
+    billed_usd: Decimal
+    billed_sek: Decimal
+    ledger_usd: Decimal | None
+    unreconciled: int
+    differs: bool
+
+
+def activity_history_days(rows: list[HistoryRow]) -> list[HistoryDay]:
+    """``activity_history`` rows folded per UTC day, newest first (no query; the rows are in hand).
+
+    A day "differs" when a reconciled model's ledger figure is not OpenRouter's; a model that was
+    never reconciled is counted in ``unreconciled`` and never compared (its ledger figure is unknown).
+    """
+    per_day: dict[dt.date, list[HistoryRow]] = {}
+    for row in rows:
+        per_day.setdefault(row.date, []).append(row)
+    days = []
+    for date in sorted(per_day, reverse=True):
+        group = per_day[date]
+        reconciled = [r.ledger_usd for r in group if r.ledger_usd is not None]
+        days.append(
+            HistoryDay(
+                date=date,
+                models=len(group),
+                requests=sum(r.requests for r in group),
+                tokens=sum(r.tokens for r in group),
+                billed_usd=sum((r.billed_usd for r in group), Decimal(0)),
+                billed_sek=sum((r.billed_sek for r in group), Decimal(0)),
+                ledger_usd=sum(reconciled, Decimal(0)) if reconciled else None,
+                unreconciled=len(group) - len(reconciled),
+                differs=any(r.ledger_usd is not None and not r.matches for r in group),
+            )
+        )
+    return days

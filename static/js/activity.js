@@ -26,6 +26,11 @@
     });
   }
 
-  document.addEventListener("htmx:afterSettle", draw);
+  // Redraw only when a swap brought the chart's data (the section itself), not on every htmx
+  // swap on the page (the live metrics poll, a day of the table opening), which would flicker.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.target;
+    if (target && target.querySelector && target.querySelector("#activity-chart-data")) draw();
+  });
   document.addEventListener("DOMContentLoaded", draw);
 })();

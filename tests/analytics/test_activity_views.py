@@ -72,8 +72,10 @@ def test_the_section_shows_openrouters_figures_beside_the_ledgers(
     html = response.content.decode()
     assert "Sync from OpenRouter" in html
     assert "secret/model-of-b" not in html
-    assert html.count("<tr>") == 1 + 2 + 1  # header, two (day, model) rows, total
-    assert "not reconciled" in html  # claude's day was never reconciled
+    assert html.count("<tr>") == 1 + 1 + 1  # header, one row for the day (folded), total
+    assert 'id="activity-day-2026-11-25"' in html
+    assert "2 models" in html
+    assert "1 model not reconciled" in html  # claude's day was never reconciled
     assert "differs" not in html
     assert "1 days, 2 records, 0 adjustments" in html
     chart = json.loads(response.context["chart"] and json.dumps(response.context["chart"]))
@@ -88,6 +90,15 @@ def test_the_section_shows_openrouters_figures_beside_the_ledgers(
         ("anthropic/claude-sonnet-4.6", Decimal("1.50"), Decimal("15.75"), None),
         ("openai/gpt-4o-mini", Decimal("0.25"), Decimal("2.625"), Decimal("0.25")),
     ]
+    [day] = response.context["days"]
+    assert (day.date, day.models, day.requests, day.tokens) == (D1, 2, 8, 240)
+    assert (day.billed_usd, day.billed_sek, day.ledger_usd, day.unreconciled) == (
+        Decimal("1.75"),
+        Decimal("18.375"),
+        Decimal("0.25"),  # the reconciled model only
+        1,
+    )
+    assert not day.differs
 
 
 def test_a_sync_from_the_page_runs_and_polls_until_done(
@@ -166,6 +177,54 @@ def test_the_dashboard_loads_the_section_and_the_ai_tab_links_it(page_a: Client,
     assert f'hx-get="{reverse("analytics:activity_history")}"' in html
     tab = page_a.get(reverse("integrations:index") + "?tab=ai").content.decode()
     assert f'hx-get="{reverse("analytics:activity_last_sync")}"' in tab
+
+
+def test_the_history_is_one_row_per_day_and_a_day_opens_into_its_models(
+    frozen: Any, page_a: Client, user_a: Any, user_b: Any, tenant: Any
+) -> None:
+    """30 days of several models each stay a 30-row table; a day unfolds in place (htmx) and folds back."""
+    tenant(user_a)
+    models = ("openai/gpt-4o-mini", "anthropic/claude-sonnet-4.6", "google/gemini-2.5-flash", "x/y")
+    days = [D1 - dt.timedelta(days=n) for n in range(27)]
+    for day in days:
+        for model in models:
+            _record(user_a, day, model, "0.5")
+    D2 = days[1]
+    Reconciliation.objects.create(
+        user=user_a, date=D2, model="x/y", billed_usd=Decimal("0.5"), gateway_usd=Decimal("0.4"),
+        adjustment_usd=Decimal("0"),
+    )  # fmt: skip
+    _record(user_b, D2, "secret/model-of-b", "7")
+    html = page_a.get(reverse("analytics:activity_history")).content.decode()
+    assert html.count("<tr>") + html.count('<tr class="activity-model">') == 1 + 27 + 1
+    assert '<td class="mono">' not in html  # the models are folded away (the chart still has them)
+    assert 'aria-expanded="false"' in html
+    assert f'hx-get="{reverse("analytics:activity_history_day", args=[D2.isoformat()])}"' in html
+    assert "differs" in html  # the day folds its reconciled model's difference
+
+    url = reverse("analytics:activity_history_day", args=[D2.isoformat()])
+    opened = page_a.get(url, HTTP_HX_REQUEST="true")
+    assert opened.status_code == 200
+    body = opened.content.decode()
+    assert body.strip().startswith(f'<tbody id="activity-day-{D2.isoformat()}"')
+    assert 'aria-expanded="true"' in body
+    assert body.count('<tr class="activity-model">') == 4
+    assert all(model in body for model in models)
+    assert "secret/model-of-b" not in body
+    assert f'hx-get="{url}?open=0"' in body
+    assert body.count("differs") == 2  # the day's row and x/y's own row
+    assert opened.context["day"].billed_usd == Decimal("2.0")
+
+    folded = page_a.get(url + "?open=0").content.decode()
+    assert 'aria-expanded="false"' in folded
+    assert '<tr class="activity-model">' not in folded
+
+
+def test_another_users_day_and_a_bad_date_are_404(page_a: Client, user_a: Any, user_b: Any) -> None:
+    _record(user_b, D1, "secret/model-of-b", "7")
+    for day in (D1.isoformat(), "2026-13-01", "yesterday"):
+        assert page_a.get(reverse("analytics:activity_history_day", args=[day])).status_code == 404
+    assert Client().get(reverse("analytics:activity_history_day", args=[D1.isoformat()])).status_code == 302
 
 
 def test_the_section_says_what_is_synced_and_links_the_setting(

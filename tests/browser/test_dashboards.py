@@ -164,3 +164,43 @@ def test_a_390_px_screen_has_no_horizontal_overflow(
         assert width <= 390
     finally:
         context.close()
+
+
+def test_the_activity_history_is_a_row_per_day_that_opens_in_place(
+    page: Any, live_server: Any, tenant: Any
+) -> None:
+    """Days fold their models; opening one swaps its rows in (htmx) and leaves the chart alone."""
+    from apps.usage.models import ActivityRecord
+    from tests.factories import AISettingsFactory
+
+    AISettingsFactory(
+        user=tenant, openrouter_management_key="sk-or-v1-" + "m" * 64, management_key_last4="mmmm"
+    )
+    yesterday = _today() - dt.timedelta(days=1)
+    days = [yesterday - dt.timedelta(days=n) for n in range(5)]
+    for day in days:
+        for model in ("openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "google/gemini-2.5-flash"):
+            ActivityRecord.objects.create(
+                user=tenant, date=day, model=model, model_permaslug=model, endpoint_id="e1",
+                provider_name="P", usage=Decimal("0.25"), requests=2, prompt_tokens=10, completion_tokens=5,
+            )  # fmt: skip
+    login(page, live_server, "demo", PASSWORD)
+    page.goto(f"{live_server.url}/dashboard/openrouter/")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-activity')")
+    assert page.locator("#activity-history tbody.activity-day").count() == 5
+    assert page.locator("#activity-history tr.activity-model").count() == 0
+    page.evaluate("() => { window.__activityChart = Chart.getChart('chart-activity'); }")
+    day = days[1].isoformat()
+    toggle = page.locator(f"#activity-day-{day} button")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    page.wait_for_selector(f"#activity-day-{day} tr.activity-model")
+    assert page.locator(f"#activity-day-{day} tr.activity-model").count() == 3
+    assert page.locator(f"#activity-day-{day} button").get_attribute("aria-expanded") == "true"
+    assert page.locator("#activity-history tr.activity-model").count() == 3  # only that day opened
+    assert page.evaluate("() => Chart.getChart('chart-activity') === window.__activityChart")
+    _shot(page, "sv_activity_day_open")
+    page.locator(f"#activity-day-{day} button").click()
+    page.wait_for_function(f"() => !document.querySelector('#activity-day-{day} tr.activity-model')")
+    assert page.locator(f"#activity-day-{day} button").get_attribute("aria-expanded") == "false"
+    assert page.js_errors == []

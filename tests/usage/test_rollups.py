@@ -14,7 +14,15 @@ from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 
 from apps.usage.cost import Cost
-from apps.usage.models import AIUsageLog, CostSource, DailyUsage, UsageSource, UsageStatus
+from apps.usage.models import (
+    AIUsageLog,
+    CostSource,
+    DailyProviderUsage,
+    DailyUsage,
+    MonthlyUsage,
+    UsageSource,
+    UsageStatus,
+)
 from apps.usage.rollups import SUM_COLUMNS, ledger_facts, rollup_apply, rollups_rebuild
 from apps.usage.services import (
     TokenCounts,
@@ -28,22 +36,60 @@ from apps.usage.services import (
 pytestmark = pytest.mark.django_db
 
 KEY = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
+MONTH_KEY = ("user_id", "month", "model", "use_case", "provider", "source", "cost_source")
+PROVIDER_KEY = ("user_id", "day", "provider")
 # SQLite keeps decimals as floating point; PostgreSQL is exact. Compare at a precision both keep.
 USD_PLACES = Decimal("1e-12")
 SEK_PLACES = Decimal("1e-9")
 
 
-def _snapshot() -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """Every non-empty rollup row, keyed, with money rounded to what both databases keep."""
+def _rows(model: Any, key: tuple[str, ...]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every non-empty row of one rollup level, keyed, with money rounded to what both databases keep."""
     rows = {}
-    for row in DailyUsage.objects.values(*KEY, *SUM_COLUMNS):
+    for row in model.objects.values(*key, *SUM_COLUMNS):
         sums = tuple(row[name] for name in SUM_COLUMNS)
         if not any(sums):
             continue  # a key whose rows all moved elsewhere (e.g. unpriced → reported)
         rounded = {**row, "cost_usd": row["cost_usd"].quantize(USD_PLACES)}
         rounded["cost_sek"] = row["cost_sek"].quantize(SEK_PLACES)
-        rows[tuple(row[k] for k in KEY)] = tuple(rounded[name] for name in SUM_COLUMNS)
+        rows[tuple(row[k] for k in key)] = tuple(rounded[name] for name in SUM_COLUMNS)
     return rows
+
+
+def _snapshot() -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Every non-empty daily rollup row (see ``_rows``)."""
+    return _rows(DailyUsage, KEY)
+
+
+def _levels() -> tuple[dict[tuple[Any, ...], tuple[Any, ...]], ...]:
+    """All three levels (daily, monthly, per day and provider)."""
+    return _snapshot(), _rows(MonthlyUsage, MONTH_KEY), _rows(DailyProviderUsage, PROVIDER_KEY)
+
+
+def _summed(
+    daily: dict[tuple[Any, ...], tuple[Any, ...]], key: Any
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Daily rows summed in Python onto a coarser key: what the coarser levels must hold."""
+    out: dict[tuple[Any, ...], list[Any]] = {}
+    for daily_key, sums in daily.items():
+        total = out.setdefault(key(daily_key), [0] * len(SUM_COLUMNS))
+        for i, value in enumerate(sums):
+            total[i] += value
+    return {k: tuple(v) for k, v in out.items() if any(v)}
+
+
+def _month_of(k: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (k[0], k[1].replace(day=1), *k[2:])
+
+
+def _provider_of(k: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (k[0], k[1], k[4])
+
+
+def _assert_levels_agree() -> None:
+    daily, monthly, per_provider = _levels()
+    assert monthly == _summed(daily, _month_of)
+    assert per_provider == _summed(daily, _provider_of)
 
 
 def _call(user: Any, when: dt.datetime, **finish: Any) -> AIUsageLog:
@@ -115,10 +161,36 @@ def _mixed_history(user_a: Any, user_b: Any) -> list[AIUsageLog]:
 
 def test_rebuild_equals_the_incremental_rollups_after_a_mixed_history(user_a: Any, user_b: Any) -> None:
     _mixed_history(user_a, user_b)
-    incremental = _snapshot()
+    incremental = _levels()
+    _assert_levels_agree()
     rollups_rebuild()
-    assert _snapshot() == incremental
-    assert len(incremental) == 8
+    assert _levels() == incremental
+    assert [len(level) for level in incremental] == [8, 7, 5]  # two days of a key share a month
+
+
+def test_every_level_is_the_sum_of_the_days_across_a_month_boundary(user_a: Any, user_b: Any) -> None:
+    """Rows on both sides of a month's end, changed after the fact: each level moves with them."""
+    last_of_oct = dt.datetime(2026, 10, 31, 23, 59, 59, tzinfo=dt.UTC)
+    first_of_nov = dt.datetime(2026, 11, 1, 0, 0, 0, tzinfo=dt.UTC)
+    ok = {"status": UsageStatus.SUCCESS, "tokens": TokenCounts(prompt=5, completion=5), "latency_ms": 10}
+    october = _call(user_a, last_of_oct, cost=Cost(Decimal("0.3"), CostSource.ESTIMATED), **ok)
+    _call(user_a, first_of_nov, cost=Cost(Decimal("0.2"), CostSource.PROVIDER_REPORTED), **ok)
+    _call(user_b, first_of_nov, provider="system", cost=Cost(Decimal("1"), CostSource.COMPUTED), **ok)
+    assert usage_set_cost(log_id=october.pk, cost=Cost(Decimal("0.25"), CostSource.GENERATION_LOOKUP))
+    _assert_levels_agree()
+    months = {(r.user_id, r.month, r.cost_source): (r.calls, r.cost_usd) for r in MonthlyUsage.objects.all()}
+    assert months[(user_a.pk, dt.date(2026, 10, 1), "generation_lookup")] == (1, Decimal("0.25"))
+    assert months[(user_a.pk, dt.date(2026, 10, 1), "estimated")][0] == 0  # moved, not doubled
+    assert months[(user_a.pk, dt.date(2026, 11, 1), "provider_reported")] == (1, Decimal("0.2"))
+    providers = {(r.user_id, r.day, r.provider): r.calls for r in DailyProviderUsage.objects.all()}
+    assert providers == {
+        (user_a.pk, dt.date(2026, 10, 31), "openrouter"): 1,
+        (user_a.pk, dt.date(2026, 11, 1), "openrouter"): 1,
+        (user_b.pk, dt.date(2026, 11, 1), "system"): 1,
+    }
+    incremental = _levels()
+    rollups_rebuild()
+    assert _levels() == incremental
 
 
 def test_rollups_equal_an_independent_sum_over_the_ledger(user_a: Any, user_b: Any) -> None:
@@ -163,6 +235,8 @@ def test_a_ledger_write_that_rolls_back_takes_its_rollup_with_it(user_a: Any) ->
     with pytest.raises(RuntimeError):
         finish_then_fail()
     assert not DailyUsage.objects.filter(calls__gt=0).exists()
+    assert not MonthlyUsage.objects.filter(calls__gt=0).exists()
+    assert not DailyProviderUsage.objects.filter(calls__gt=0).exists()
     assert AIUsageLog.objects.get(pk=log.pk).status == UsageStatus.PENDING
 
 
@@ -195,8 +269,19 @@ def test_the_command_rebuilds_one_user_and_range_only(user_a: Any, user_b: Any) 
     for key, sums in after.items():
         rebuilt = key[0] == user_a.pk and key[1] == dt.date(2026, 11, 2)
         assert (sums == expected[key]) if rebuilt else sums[0] == 99
+    # The coarser levels of the rebuilt user and range follow the daily rows as they now are.
+    daily, monthly, per_provider = _levels()
+    assert {k: v for k, v in monthly.items() if k[0] == user_a.pk} == {
+        k: v for k, v in _summed(daily, _month_of).items() if k[0] == user_a.pk
+    }
+    assert {k: v for k, v in per_provider.items() if k[0] == user_a.pk and k[1] == dt.date(2026, 11, 2)} == {
+        k: v
+        for k, v in _summed(daily, _provider_of).items()
+        if k[0] == user_a.pk and k[1] == dt.date(2026, 11, 2)
+    }
     call_command("rebuild_usage_rollups")
     assert _snapshot() == expected
+    _assert_levels_agree()
 
 
 @pytest.mark.parametrize(
@@ -248,6 +333,9 @@ def test_concurrent_finishes_on_one_key_lose_nothing(user_a: Any) -> None:
     assert failures == []
     row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
     assert (row.calls, row.total_tokens, row.cost_usd) == (40, 80, Decimal("0.04"))
+    month = MonthlyUsage.objects.get(user=user_a, cost_source="provider_reported")
+    assert (month.calls, month.total_tokens, month.cost_usd) == (40, 80, Decimal("0.04"))
+    _assert_levels_agree()
 
 
 @pytest.mark.skipif(
@@ -291,8 +379,9 @@ def test_a_rebuild_racing_live_writes_neither_loses_nor_double_counts(user_a: An
     for t in threads:
         t.join()
     assert failures == []
-    incremental = _snapshot()
+    incremental = _levels()
+    _assert_levels_agree()
     rollups_rebuild()
-    assert _snapshot() == incremental
+    assert _levels() == incremental
     row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
     assert (row.calls, row.total_tokens) == (60, 120)

@@ -594,7 +594,8 @@ def test_a_syncs_queries_do_not_grow_with_the_number_of_models(
     # Pinned: claim (2), keys (1), stored rows (2), /generation candidates (1), the day's
     # transaction (begin, records, ledger, adjustments, rollups, reconciliations, progress,
     # commit) and the end.
-    assert first <= 15
+    # (SQLite writes the three rollup levels one statement each; PostgreSQL in one round trip.)
+    assert first <= 17
     # The same day again writes nothing but the run's own progress.
     writes = [
         sql for sql in _queries_of_sync(user_b, D1, D1) if sql.split()[0] in ("INSERT", "DELETE", "UPDATE")
