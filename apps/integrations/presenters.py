@@ -99,6 +99,7 @@ def status_context(row: AISettings | None) -> dict[str, Any]:
             for use_case in UseCase
         ],
         "has_settings": row is not None,
+        "activity_whole_account": bool(row and row.activity_whole_account and not row.has_platform_key),
         "platform_key": platform_key_context(row),
     }
 
