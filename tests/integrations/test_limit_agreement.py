@@ -230,3 +230,14 @@ def test_another_tenants_key_limit_never_shows(
     text = _text(page_a.get(CARD))
 
     assert 'id="ai-budget-key-limit"' not in text
+
+
+@pytest.mark.parametrize("page_language", ["sv"])
+def test_tenant_note_in_swedish(platform: Any, user_a: Any, staff: Any, page_a: Client) -> None:
+    _provision(user_a, staff, "50")
+    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("400"))
+
+    text = _text(page_a.get(CARD)).replace("\xa0", " ")
+
+    assert "Plattformens OpenRouter-nyckel för ditt konto har en månadsgräns på $50,00" in text
+    assert "Din budget (400,00 kr) skiljer sig från den" in text
