@@ -24,6 +24,9 @@ from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
 
 REALTIME_WINDOW = dt.timedelta(minutes=1)
 BURN_DAYS = 7
+# A forecast further out than this says "more than a year": a date centuries ahead from a few
+# cents of spend is not a forecast anyone can use.
+RUNWAY_HORIZON_DAYS = 365
 SPARKLINE_DAYS = 30
 SHARE_PLACES = Decimal("0.001")  # a tenth of a percent
 
@@ -117,6 +120,7 @@ class Runway:
     burn_per_day_usd: Decimal
     days: int | None
     runs_out_on: dt.date | None
+    beyond_horizon: bool = False
 
 
 def runway_get(*, user: Any, remaining_usd: Decimal | None, today: dt.date) -> Runway:
@@ -127,6 +131,8 @@ def runway_get(*, user: Any, remaining_usd: Decimal | None, today: dt.date) -> R
     if remaining_usd is None or burn <= 0:
         return Runway(remaining_usd, burn, None, None)
     days = max(0, int(remaining_usd / burn))
+    if days > RUNWAY_HORIZON_DAYS:
+        return Runway(remaining_usd, burn, None, None, beyond_horizon=True)
     return Runway(remaining_usd, burn, days, today + dt.timedelta(days=days))
 
 

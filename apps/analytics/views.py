@@ -101,7 +101,13 @@ def openrouter_live(request: HttpRequest) -> HttpResponse:
     choice = period_choice(request.GET)
     if choice.period is None:
         return render(request, "analytics/_period_error.html", {"choice": choice}, status=400)
-    context = {**_base_context(choice), **_live_context(request, choice.period)}
+    context = {
+        **_base_context(choice),
+        **_live_context(request, choice.period),
+        # The page's tables come along out of band, so they never lag behind the metrics.
+        "oob": True,
+        "activity_url": _url_or_empty("analytics:activity_history"),
+    }
     return render(request, "analytics/_openrouter_live.html", context)
 
 
