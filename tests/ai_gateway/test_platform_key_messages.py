@@ -17,6 +17,7 @@ from apps.usage.models import AIUsageLog
 pytestmark = pytest.mark.django_db
 
 CHAT = "/api/v1/chat/completions"
+TEST = "/dashboard/integrations/ai/test/"
 BODY = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
 
 
@@ -93,3 +94,21 @@ def test_a_tenants_own_key_keeps_openrouters_advice(
     error = refused.json()["error"]
     assert (refused.status_code, error["code"]) == (403, "key_limit")
     assert "https://openrouter.ai/settings/keys" in error["message"]
+
+
+def test_the_connection_test_of_a_disabled_platform_key_says_contact_the_platform(
+    platform: Any, user_a: Any, staff: Any, page_a: Any, api_a: Any
+) -> None:
+    _provision(user_a, staff)
+    platform_key_disabled_set(user=user_a, actor=staff, disabled=True)
+
+    tested = " ".join(page_a.post(TEST, {}, HTTP_ACCEPT_LANGUAGE="en").content.decode().split())
+    settings_api = api_a.get("/api/integrations/openrouter/").json()
+
+    expected = (
+        "OpenRouter does not accept the platform&#x27;s key for your account: it is disabled or no "
+        "longer valid. Contact the platform&#x27;s staff."
+    )
+    assert expected in tested
+    assert "openrouter.ai" not in tested
+    assert settings_api["api_key"]["status_message"] == expected.replace("&#x27;", "'")
