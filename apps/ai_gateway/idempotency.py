@@ -34,7 +34,8 @@ def request_fingerprint(payload: Any) -> str:
 
 def idempotency_begin(*, user: Any, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     """The record for ``key`` and whether this request is the first (True) or a replay (False)."""
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    # Printable ASCII (as documented): a header value outside it is mangled by some proxies.
+    if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
         raise errors.GatewayError(
             _("Idempotency-Key must be 1 to 200 printable characters."),
             code="invalid_request",

@@ -46,6 +46,13 @@ TOOL_KEYS = {"type", "function"}
 FUNCTION_KEYS = {"name", "description", "parameters", "strict"}
 TOOL_CHOICES = {"none", "auto", "required"}
 METADATA_MAX_PAIRS = 16
+METADATA_MAX_KEY = 64
+METADATA_MAX_VALUE = 512
+MAX_TOOLS = 128
+MAX_FALLBACK_MODELS = 5
+# Token limits OpenRouter refuses below 1: refused here, so the answer does not depend on which
+# of the two reaches OpenRouter first.
+POSITIVE_PARAMS = {"max_tokens", "max_completion_tokens"}
 STREAM_OPTION_KEYS = {"include_usage"}
 PROVIDER_KEYS = {
     "order",
@@ -85,9 +92,21 @@ def validate_model_id(model: Any, *, field: str = "model") -> str:
 def _text_of(content: Any) -> int:
     if isinstance(content, str):
         return len(content)
-    if isinstance(content, list):
-        return sum(len(str(part.get("text", ""))) for part in content if isinstance(part, dict))
+    if isinstance(content, list) and all(isinstance(part, dict) for part in content):
+        return sum(len(str(part.get("text", ""))) for part in content)
     raise RequestRejected(_("Message content must be text or a list of parts."), field="messages")
+
+
+def _message_fields_check(message: dict[str, Any]) -> None:
+    """The optional message fields have their OpenAI types (null counts as left out)."""
+    for key in ("name", "tool_call_id"):
+        if message.get(key) is not None and not isinstance(message[key], str):
+            raise RequestRejected(
+                _("“%(name)s” in a message must be text.") % {"name": key}, field="messages"
+            )
+    calls = message.get("tool_calls")
+    if calls is not None and not (isinstance(calls, list) and all(isinstance(c, dict) for c in calls)):
+        raise RequestRejected(_("“tool_calls” in a message must be a list of objects."), field="messages")
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
@@ -104,6 +123,7 @@ def validate_messages(messages: Any) -> list[dict[str, Any]]:
             )
         if "content" not in message and "tool_calls" not in message:
             raise RequestRejected(_("Each message needs content."), field="messages")
+        _message_fields_check(message)
         total += _text_of(message.get("content") or "")
         allowed = {"role", "content", "name", "tool_calls", "tool_call_id"}
         clean.append({k: v for k, v in message.items() if k in allowed})
@@ -159,7 +179,7 @@ def _validate_response_format(value: Any) -> dict[str, Any]:
 
 
 def _validate_tools(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or len(value) > 128:
+    if not isinstance(value, list) or len(value) > MAX_TOOLS:
         raise RequestRejected(_("“tools” must be a list of at most 128 tools."), field="tools")
     for tool in value:
         _unknown_keys(_object(tool, "tools"), TOOL_KEYS, "tools")
@@ -187,7 +207,8 @@ def _validate_tool_choice(value: Any) -> str | dict[str, Any]:
 def _validate_metadata(value: Any) -> dict[str, str]:
     pairs = _object(value, "metadata")
     if len(pairs) > METADATA_MAX_PAIRS or not all(
-        isinstance(v, str) and len(k) <= 64 and len(v) <= 512 for k, v in pairs.items()
+        isinstance(v, str) and len(k) <= METADATA_MAX_KEY and len(v) <= METADATA_MAX_VALUE
+        for k, v in pairs.items()
     ):
         raise RequestRejected(
             _("“metadata” takes at most 16 pairs of text (keys up to 64, values up to 512 characters)."),
@@ -249,11 +270,13 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
                 raise RequestRejected(_("“%(name)s” has the wrong type.") % {"name": name}, field=name)
             if name == "user" and len(str(value)) > MAX_USER_CHARS:
                 raise RequestRejected(_("“user” is longer than 256 characters."), field="user")
+            if name in POSITIVE_PARAMS and isinstance(value, int) and value < 1:
+                raise RequestRejected(_("“%(name)s” must be at least 1.") % {"name": name}, field=name)
             clean[name] = value
         elif name in STRUCTURED_PARAMS:
             clean[name] = STRUCTURED_PARAMS[name](value)
         elif name == "models":
-            if not isinstance(value, list) or len(value) > 5:
+            if not isinstance(value, list) or len(value) > MAX_FALLBACK_MODELS:
                 raise RequestRejected(_("“models” must be a list of at most 5 model ids."), field="models")
             clean[name] = [validate_model_id(m, field="models") for m in value]
         else:

@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
         # System checks register themselves on import: without this the encryption-key check
         # never runs, and a bad FIELD_ENCRYPTION_KEYS would only show as failing AI calls.
         from . import checks  # noqa: F401
+        from .api import strict
 
+        # JSON bodies are read at their documented types (no "0" for 0, no "true" for true).
+        strict.install()
         self._connect_fx_rate_signals()
 
     def _connect_fx_rate_signals(self) -> None:

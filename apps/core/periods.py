@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2099, 12, 31)
 DEFAULT_MAX_DAYS = 366
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # YYYY-MM-DD, the one date format input takes
 
 
 class Preset(models.TextChoices):
@@ -125,8 +127,11 @@ def _date(value: str | dt.date | None, *, field: str) -> dt.date | None:
     if isinstance(value, dt.date):
         day = value
     else:
+        text = str(value).strip()
         try:
-            day = dt.date.fromisoformat(str(value).strip())
+            if not ISO_DAY.fullmatch(text):  # fromisoformat alone would take 20260101, 2026-W01-1
+                raise ValueError(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise PeriodError(_("Enter a valid date (YYYY-MM-DD)."), field=field) from None
     if not MIN_DATE <= day <= MAX_DATE:

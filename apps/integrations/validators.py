@@ -20,12 +20,20 @@ KEY_MAX_LENGTH = 200
 MODEL_ID_MAX_LENGTH = 200
 
 _KEY_BODY = re.compile(r"^sk-or-[A-Za-z0-9_-]+$")
+# What the API accepts for a key: one that passes openrouter_key_clean, with surrounding
+# whitespace (removed), or only whitespace (no key given).
+_KEY_SPACE = r"[ \t\r\n]"  # what a pasted key is commonly wrapped in, and str.strip removes
+_KEY_CHARS = rf"[A-Za-z0-9_-]{{{KEY_MIN_LENGTH - len(KEY_PREFIX)},{KEY_MAX_LENGTH - len(KEY_PREFIX)}}}"
+KEY_PATTERN = rf"^{_KEY_SPACE}+$|^{_KEY_SPACE}*{KEY_PREFIX}{_KEY_CHARS}{_KEY_SPACE}*$"
 # vendor/model with an optional :variant, and an optional leading "~" (OpenRouter's "latest"
 # aliases, e.g. ~anthropic/claude-sonnet-latest). Segments start with a letter or digit; dots,
 # dashes and underscores are allowed inside, but never two dots in a row (no ".."), anywhere.
 # This is the one model-id rule: the settings forms, the API, admin and the gateway all use it.
-_SEGMENT = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.))*"
-_MODEL_ID = re.compile(rf"^~?{_SEGMENT}/{_SEGMENT}(?::{_SEGMENT})?$")
+# Written without look-arounds, so the API schema can carry the same pattern (MODEL_ID_PATTERN).
+_SEGMENT = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.[A-Za-z0-9_-])*\.?"
+MODEL_ID_BODY = rf"~?{_SEGMENT}/{_SEGMENT}(?::{_SEGMENT})?"
+MODEL_ID_PATTERN = rf"^{MODEL_ID_BODY}$"
+_MODEL_ID = re.compile(MODEL_ID_PATTERN)
 
 
 def _has_hidden_characters(value: str) -> bool:

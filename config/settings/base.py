@@ -246,7 +246,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "ai": env.str("API_THROTTLE_AI", default="120/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.SafeJSONParser"],  # the API speaks JSON only
@@ -258,7 +258,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "REST API for partner systems: OpenRouter settings and account data, AI features, "
         "the usage ledger and ROI. Authenticate with `Authorization: Bearer <token>` using a "
-        "per-user API token. Keys are write-only."
+        "per-user API token. Keys are write-only. JSON bodies are read at their documented types "
+        '(money as decimal text such as "12.50", never a JSON number) and may not contain NUL '
+        "characters (U+0000) anywhere, property names included."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -50,7 +50,7 @@ def test_settings_default_to_zero_before_anything_is_saved(api_a: APIClient) -> 
 
 
 def test_put_settings_saves_and_audits_each_real_change_once(api_a: APIClient, user_a: Any) -> None:
-    values = {"telephony_sek": "1200.50", "support_sek": 990, "integration_start": "2026-03-05"}
+    values = {"telephony_sek": "1200.50", "support_sek": "990", "integration_start": "2026-03-05"}
     first = api_a.put("/api/roi/settings/", values, format="json")
     again = api_a.put("/api/roi/settings/", values, format="json")
     assert (first.status_code, again.status_code) == (200, 200)

@@ -26,7 +26,12 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from apps.ai_gateway import errors
-from apps.ai_gateway.idempotency import idempotency_begin, idempotency_finish, request_fingerprint
+from apps.ai_gateway.idempotency import (
+    MAX_KEY_LENGTH,
+    idempotency_begin,
+    idempotency_finish,
+    request_fingerprint,
+)
 from apps.ai_gateway.models import IdempotencyRecord
 from apps.ai_gateway.services import Completion, complete
 from apps.ai_gateway.streaming import GatewayStream, StreamShaper, usage_to_openai
@@ -38,6 +43,7 @@ from apps.integrations.account import account_models_get
 from apps.integrations.models import UseCase
 
 from . import serializers as s
+from .openai_request import CreateChatCompletion
 
 USE_CASES = frozenset(UseCase.values)  # computed once: Choices.values rebuilds a list per access
 DONE = "[DONE]"
@@ -185,7 +191,7 @@ _HEADERS = [
     ),
     OpenApiParameter(
         "Idempotency-Key",
-        str,
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
         OpenApiParameter.HEADER,
         description="Retries with the same key never call the provider twice; streams are replayed.",
     ),
@@ -200,7 +206,7 @@ class ChatCompletionsView(APIView):
         tags=["openai-compatible"],
         summary="OpenAI-compatible chat completions (streaming or not)",
         parameters=_HEADERS,
-        request=s.CreateChatCompletion,
+        request=CreateChatCompletion,
         responses={
             (200, "application/json"): OpenApiResponse(
                 s.ChatCompletionSerializer, description="stream=false"

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.ai_gateway.features import CHANNELS, LENGTHS, TONES, FeatureResult
+from apps.integrations.api.serializers import ModelIdField
+from apps.integrations.validators import MODEL_ID_MAX_LENGTH
 
 TEXT_LIMIT = 20_000
 
@@ -48,7 +50,7 @@ class LeadInput(serializers.Serializer[Any]):
 class PromptInput(serializers.Serializer[Any]):
     prompt = serializers.CharField(max_length=TEXT_LIMIT)
     system = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    model = serializers.CharField(max_length=200, required=False)
+    model = ModelIdField(max_length=MODEL_ID_MAX_LENGTH, required=False)
     temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
     max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
 
@@ -112,8 +114,8 @@ ReviewsResponse = result_serializer("ReviewsResponse", ReviewsOutput())
 
 
 # ------------------------------------------------------------------ OpenAI-compatible door (schema)
-# These document /api/v1 for generated clients. The view validates with the gateway's allow-list
-# (apps.ai_gateway.validation), which refuses unknown fields with a 400 naming them.
+# These document /api/v1's answers for generated clients; its request body is documented in
+# openai_request.py.
 
 
 class FunctionCallSerializer(serializers.Serializer[Any]):
@@ -132,56 +134,6 @@ class ToolCallDeltaSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(required=False)
     type = serializers.ChoiceField(choices=["function"], required=False)
     function = serializers.DictField(required=False, help_text="name and/or a fragment of arguments")
-
-
-class ChatMessageInputSerializer(serializers.Serializer[Any]):
-    role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant", "tool"])
-    content = serializers.JSONField(required=False, help_text="Text, or a list of content parts.")
-    name = serializers.CharField(required=False)
-    tool_calls = ToolCallSerializer(many=True, required=False)
-    tool_call_id = serializers.CharField(required=False)
-
-
-class FunctionDefinitionSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField()
-    description = serializers.CharField(required=False)
-    parameters = serializers.DictField(required=False, help_text="A JSON Schema object.")
-    strict = serializers.BooleanField(required=False)
-
-
-class ToolSerializer(serializers.Serializer[Any]):
-    type = serializers.ChoiceField(choices=["function"])
-    function = FunctionDefinitionSerializer()
-
-
-class StreamOptionsSerializer(serializers.Serializer[Any]):
-    include_usage = serializers.BooleanField(required=False)
-
-
-class CreateChatCompletion(serializers.Serializer[Any]):
-    """OpenAI's CreateChatCompletionRequest, as far as the gateway serves it."""
-
-    model = serializers.CharField(required=False, help_text="vendor/model; the tenant's default if left out.")
-    messages = ChatMessageInputSerializer(many=True)
-    stream = serializers.BooleanField(required=False, default=False)
-    stream_options = StreamOptionsSerializer(required=False)
-    temperature = serializers.FloatField(required=False)
-    top_p = serializers.FloatField(required=False)
-    max_tokens = serializers.IntegerField(required=False)
-    max_completion_tokens = serializers.IntegerField(required=False)
-    seed = serializers.IntegerField(required=False)
-    stop = serializers.JSONField(required=False, help_text="A text or up to 4 texts.")
-    tools = ToolSerializer(many=True, required=False)
-    tool_choice = serializers.JSONField(required=False, help_text="none, auto, required or a function.")
-    parallel_tool_calls = serializers.BooleanField(required=False)
-    response_format = serializers.DictField(required=False)
-    reasoning = serializers.DictField(required=False)
-    metadata = serializers.DictField(child=serializers.CharField(), required=False)
-    user = serializers.CharField(
-        required=False, max_length=256, help_text="Your end user's id (sent to OpenRouter)."
-    )
-    n = serializers.IntegerField(required=False, min_value=1, max_value=1)
-    store = serializers.BooleanField(required=False, help_text="Only false: answers are not stored.")
 
 
 class CompletionUsageSerializer(serializers.Serializer[Any]):

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fields import DAY_PATTERN
 from apps.core.periods import DEFAULT_MAX_DAYS, PeriodError, Preset, period_parse
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": DAY_PATTERN})
+class _DayText(serializers.CharField):
+    """A day as text, parsed with the period (so its errors name the period's rules); "" is absent."""
 
 
 class PeriodQuerySerializer(serializers.Serializer[Any]):
@@ -16,12 +23,8 @@ class PeriodQuerySerializer(serializers.Serializer[Any]):
     start after end, a date outside 2000..2099, too long a period) is a 400 naming the field.
     """
 
-    start = serializers.CharField(
-        required=False, allow_blank=True, max_length=32, help_text="First UTC day, YYYY-MM-DD."
-    )
-    end = serializers.CharField(
-        required=False, allow_blank=True, max_length=32, help_text="Last UTC day (inclusive), YYYY-MM-DD."
-    )
+    start = _DayText(required=False, allow_blank=True, help_text="First UTC day, YYYY-MM-DD.")
+    end = _DayText(required=False, allow_blank=True, help_text="Last UTC day (inclusive), YYYY-MM-DD.")
     preset = serializers.ChoiceField(
         choices=Preset.choices,
         required=False,

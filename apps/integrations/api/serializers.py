@@ -10,11 +10,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fields import DayField
 from apps.core.api.schema import ErrorSerializer  # noqa: F401 (re-exported for the views)
 from apps.integrations.connection import CheckOutcome
 from apps.integrations.models import CreditSource, KeySlot, KeySource, KeyStatus, Provider
 from apps.integrations.validators import (
     KEY_MAX_LENGTH,
+    KEY_PATTERN,
+    MODEL_ID_BODY,
     MODEL_ID_MAX_LENGTH,
     model_id_clean,
     openrouter_key_clean,
@@ -31,6 +34,8 @@ def _money(help_text: str = "") -> serializers.DecimalField:
 class StrictSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not know (``base_url``, ``api_base``…) instead of ignoring them."""
 
+    refuses_unknown_fields = True  # documented as additionalProperties: false
+
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
@@ -41,7 +46,7 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "format": "password", "writeOnly": True})
+@extend_schema_field({"type": "string", "format": "password", "writeOnly": True, "pattern": KEY_PATTERN})
 class KeyField(serializers.CharField):
     """An OpenRouter key in a request body; write-only, never part of a response."""
 
@@ -67,8 +72,21 @@ def _validate_key(value: str) -> str:
         raise serializers.ValidationError(exc.messages) from None
 
 
+class ModelIdField(serializers.CharField):
+    """A model id, vendor/model[:variant]; its request schema carries the one model-id pattern.
+
+    With ``allow_blank`` "" (no choice) and spaces alone are accepted too, and spaces around the
+    id are forgiven (``model_id_clean`` removes them)."""
+
+    @property
+    def request_pattern(self) -> str:
+        # Not matching "": drf-spectacular documents a blank field as oneOf [this, maxLength 0],
+        # and "" must match exactly one branch. Spaces alone are "" once trimmed.
+        return rf"^ *{MODEL_ID_BODY} *$|^ +$" if self.allow_blank else rf"^{MODEL_ID_BODY}$"
+
+
 def _model_field(help_text: str) -> serializers.CharField:
-    return serializers.CharField(
+    return ModelIdField(
         required=False,
         allow_blank=True,
         trim_whitespace=False,  # model_id_clean decides what surrounding text is harmless
@@ -307,7 +325,7 @@ class ModelListResponseSerializer(PageMetaSerializer):
 
 
 class ActivityFilterSerializer(serializers.Serializer[Any]):
-    date = serializers.DateField(required=False, help_text="One UTC day within the last 30 completed days.")
+    date = DayField(required=False, help_text="One UTC day within the last 30 completed days.")
 
 
 class ActivityRowSerializer(serializers.Serializer[Any]):

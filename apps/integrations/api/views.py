@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.exceptions import ServiceError
-from apps.core.api.pagination import DefaultPagination
+from apps.core.api.pagination import PAGE_PARAMETERS, DefaultPagination
 from apps.integrations.account import (
     PER_MILLION,
     Fetched,
@@ -69,10 +69,6 @@ _ERRORS = {
     429: OpenApiResponse(ErrorSerializer, description="OpenRouter is rate limiting; see Retry-After."),
     502: OpenApiResponse(ErrorSerializer, description="OpenRouter failed and there is no last known value."),
 }
-_PAGING = [
-    OpenApiParameter("page", int, description="Page number (1-based)."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, at most 500)."),
-]
 
 
 def _client_ip(request: Request) -> str | None:
@@ -293,7 +289,7 @@ class ModelsView(APIView):
         summary="OpenRouter's models with prices per million tokens (cached 1 h)",
         description="Sorted by id. Filters: `search` (id or name), `modality`, `max_price` (USD/M).",
         tags=TAGS,
-        parameters=[ModelFilterSerializer, *_PAGING],
+        parameters=[ModelFilterSerializer, *PAGE_PARAMETERS],
         responses={200: ModelListResponseSerializer, 400: _ERRORS[400], 429: _ERRORS[429], 502: _ERRORS[502]},
     )
     def get(self, request: Request) -> Response:
@@ -316,7 +312,7 @@ class ActivityView(APIView):
         summary="OpenRouter's spend per day and model, last 30 completed UTC days (cached 1 min)",
         description="Needs a management key. Newest day first, then by spend. Optional `date`.",
         tags=TAGS,
-        parameters=[ActivityFilterSerializer, *_PAGING],
+        parameters=[ActivityFilterSerializer, *PAGE_PARAMETERS],
         responses={
             200: ActivityListResponseSerializer,
             400: _ERRORS[400],

@@ -3,11 +3,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from apps.core.api.fields import DayField
 from apps.core.api.periods import PeriodQuerySerializer
-from apps.core.periods import MAX_DATE, MIN_DATE
 from apps.roi.models import MAX_BOOKING_SEK, Booking, ROISettings
 from apps.roi.selectors import MAX_REPORT_DAYS
 from apps.roi.services import booking_create, booking_update
@@ -15,22 +16,17 @@ from apps.roi.services import booking_create, booking_update
 MAX_BULK_ITEMS = 1000
 
 
-def _check_date(value: Any) -> Any:
-    if value is not None and not MIN_DATE <= value <= MAX_DATE:
-        raise serializers.ValidationError(
-            _("Dates must lie between %(min)s and %(max)s.") % {"min": MIN_DATE, "max": MAX_DATE}
-        )
-    return value
+# Every date a client sends is a DayField: YYYY-MM-DD within 2000..2099, documented as such.
+_DAY_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.DateField: DayField}
 
 
 class BookingSerializer(serializers.ModelSerializer[Booking]):
+    serializer_field_mapping = _DAY_MAPPING
+
     class Meta:
         model = Booking
         fields = ["id", "date", "value_sek", "external_id", "description", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
-
-    def validate_date(self, value: Any) -> Any:
-        return _check_date(value)
 
     def create(self, validated_data: dict[str, Any]) -> Booking:
         return booking_create(**validated_data)
@@ -59,14 +55,8 @@ class BookingSerializer(serializers.ModelSerializer[Booking]):
 class BookingFilterSerializer(serializers.Serializer[Any]):
     """``?start=&end=``: bookings on these UTC dates (inclusive); either may be left out."""
 
-    start = serializers.DateField(required=False, help_text="First date, YYYY-MM-DD.")
-    end = serializers.DateField(required=False, help_text="Last date (inclusive), YYYY-MM-DD.")
-
-    def validate_start(self, value: Any) -> Any:
-        return _check_date(value)
-
-    def validate_end(self, value: Any) -> Any:
-        return _check_date(value)
+    start = DayField(required=False, help_text="First date, YYYY-MM-DD.")
+    end = DayField(required=False, help_text="Last date (inclusive), YYYY-MM-DD.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
@@ -79,14 +69,11 @@ class BookingFilterSerializer(serializers.Serializer[Any]):
 class BookingPushSerializer(serializers.Serializer[Any]):
     """One booking as a partner pushes it (the external id is in the URL or the item)."""
 
-    date = serializers.DateField()
+    date = DayField()
     value_sek = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal(0), max_value=MAX_BOOKING_SEK
     )
     description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-
-    def validate_date(self, value: Any) -> Any:
-        return _check_date(value)
 
 
 class ExternalIdSerializer(serializers.Serializer[Any]):
@@ -101,9 +88,11 @@ class BookingBulkItemSerializer(BookingPushSerializer):
 
 class BookingBulkSerializer(serializers.Serializer[Any]):
     bookings = serializers.ListField(
-        child=serializers.JSONField(),
+        # Any JSON value, null included: each item is validated on its own and a bad one (not an
+        # object, a bad field) is reported as rejected in the result, never failing the others.
+        child=serializers.JSONField(allow_null=True),
+        min_length=1,
         max_length=MAX_BULK_ITEMS,
-        allow_empty=False,
         help_text=f"Up to {MAX_BULK_ITEMS} bookings, each with external_id, date, value_sek, description.",
     )
 
@@ -125,6 +114,7 @@ class BulkResultSerializer(serializers.Serializer[Any]):
 
 
 class ROISettingsSerializer(serializers.ModelSerializer[ROISettings]):
+    serializer_field_mapping = _DAY_MAPPING
     updated_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="null until first saved."
     )
@@ -141,9 +131,6 @@ class ROISettingsSerializer(serializers.ModelSerializer[ROISettings]):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-
-    def validate_integration_start(self, value: Any) -> Any:
-        return _check_date(value)
 
 
 class ReportQuerySerializer(PeriodQuerySerializer):

@@ -11,9 +11,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from apps.core.api.viewsets import ScopedModelViewSet
@@ -229,6 +231,10 @@ class ROIExportView(APIView):
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
+        # A ?format= other than the documented csv or json is a 400, not silently ignored.
+        chosen = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE or "format")
+        if chosen is not None and chosen not in {r.format for r in self.renderer_classes}:
+            raise ValidationError({"format": [_("Use format=csv or format=json, or leave it out.")]})
         params = ReportQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         period = params.validated_data["period"]

@@ -9,56 +9,91 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.schema import COMMON, error_responses
-from apps.integrations.api.serializers import StrictSerializer
+from apps.integrations.api.serializers import ModelIdField, StrictSerializer
 from apps.integrations.budget_selectors import budgets_list
 from apps.integrations.budget_services import BudgetInput, budget_input_clean, budgets_save, known_models
-from apps.integrations.models import BudgetPolicy, UseCase
+from apps.integrations.models import BUDGET_LIMIT_MAX_SEK, BudgetPolicy, UseCase
 from apps.usage.budgets import budget_status
 
 TAGS = ["integrations"]
+
+# The request schema says what budget_input_clean accepts from the API (schemathesis checks both
+# ways): a limit as decimal text (blank or null: none), a threshold as a whole number, use cases
+# by name only, a fallback as a model id.
+_LIMIT_PATTERN = (
+    rf"^(?:[0-9]{{1,{len(str(BUDGET_LIMIT_MAX_SEK)) - 1}}}(?:\.[0-9]{{0,2}})?"
+    rf"|{BUDGET_LIMIT_MAX_SEK}(?:\.0{{0,2}})?|\.[0-9]{{1,2}})?$"
+)
+
+
+@extend_schema_field({"type": "string", "pattern": _LIMIT_PATTERN, "nullable": True})
+class _LimitField(serializers.JSONField):
+    """Money is decimal text in JSON (a number is a binary float); null or blank for no limit."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_("Send the amount as a decimal string, for example “12.50”."))
+        return data
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 100})
+class _PercentField(serializers.JSONField):
+    """A whole percentage; its range is checked (and worded) by budget_input_clean."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise serializers.ValidationError(_("Send a whole number."))
+        return data
 
 
 class UseCaseBudgetSerializer(StrictSerializer):
     policy = serializers.ChoiceField(
         choices=BudgetPolicy.choices, help_text="What calls of this use case do once a budget is spent."
     )
-    fallback_model = serializers.CharField(
+    fallback_model = ModelIdField(
         allow_blank=True,
         required=False,
         default="",
         help_text="The cheaper model for `degrade` (in OpenRouter's catalogue).",
     )
-    monthly_limit_sek = serializers.JSONField(
+    monthly_limit_sek = _LimitField(
         required=False,
         default=None,
         help_text="This use case's own monthly limit in SEK (decimal string), or null for none.",
     )
 
 
+class _UseCasesField(serializers.DictField):
+    request_keys = sorted(UseCase.values)  # documented as these properties only (AutoSchema)
+
+
 class BudgetSerializer(StrictSerializer):
     """PUT body: the whole budget (use cases left out lose their own policy)."""
 
-    monthly_limit_sek = serializers.JSONField(
+    monthly_limit_sek = _LimitField(
         help_text="Monthly limit for all AI calls in SEK, 0 to 10 000 000, at most two decimals (decimal string); null for none."
     )
-    soft_threshold_percent = serializers.JSONField(
+    soft_threshold_percent = _PercentField(
         required=False,
-        default=80,  # type: ignore[arg-type]  # any JSON value; budget_input_clean checks it
+        default=80,  # type: ignore[arg-type]  # budget_input_clean checks the range
         help_text="Alert when this share of the limit is spent (1 to 100).",
     )
     policy = serializers.ChoiceField(choices=BudgetPolicy.choices, required=False, default=BudgetPolicy.BLOCK)
-    fallback_model = serializers.CharField(allow_blank=True, required=False, default="")
+    fallback_model = ModelIdField(allow_blank=True, required=False, default="")
     email_alerts = serializers.BooleanField(
         required=False, default=True, help_text="Send budget and credit alerts by e-mail too (in-app always)."
     )
-    use_cases = serializers.DictField(
+    use_cases = _UseCasesField(
         child=UseCaseBudgetSerializer(),
         required=False,
         default=dict,

@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from apps.core.api.fields import DayField
 from apps.core.api.periods import PeriodQuerySerializer
 from apps.integrations.models import Provider, UseCase
 from apps.usage.models import PUBLIC_FIELDS, AIUsageLog, SyncRun, UsageSource, UsageStatus
@@ -101,8 +102,8 @@ class SyncRunSerializer(serializers.ModelSerializer[SyncRun]):
 class SyncRequestSerializer(serializers.Serializer[Any]):
     """A range of completed UTC days within OpenRouter's last 30; the API never clamps it."""
 
-    start = serializers.DateField(help_text="First UTC day (inclusive), within the last 30 completed days.")
-    end = serializers.DateField(help_text="Last UTC day (inclusive); yesterday at the latest.")
+    start = DayField(help_text="First UTC day (inclusive), within the last 30 completed days.")
+    end = DayField(help_text="Last UTC day (inclusive); yesterday at the latest.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -118,9 +119,9 @@ class StoredActivityFilterSerializer(serializers.Serializer[Any]):
         default=False,
         help_text="Read OpenRouter now (through the 1-minute cache) instead of the stored records.",
     )
-    date = serializers.DateField(required=False, help_text="One UTC day.")
-    start = serializers.DateField(required=False, help_text="Stored records from this UTC day.")
-    end = serializers.DateField(required=False, help_text="Stored records up to this UTC day.")
+    date = DayField(required=False, help_text="One UTC day.")
+    start = DayField(required=False, help_text="Stored records from this UTC day.")
+    end = DayField(required=False, help_text="Stored records up to this UTC day.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.pagination import DefaultPagination
+from apps.core.api.pagination import MAX_PAGE_SIZE, PAGE_PARAMETERS, DefaultPagination, page_size_from
 from apps.core.api.periods import PeriodQuerySerializer
 from apps.core.api.schema import ErrorSerializer
 from apps.core.api.viewsets import ScopedViewSetMixin
@@ -44,7 +44,14 @@ class UsageLogPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        return page_size_from(request, default=self.page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        cursor, size = super().get_schema_operation_parameters(view)
+        return [cursor, {**size, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}}]
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         # A cursor is input like any other: a bad one is a 400 naming it, never a 404 or a 500.
@@ -91,12 +98,6 @@ class UsageSummaryView(APIView):
         params.is_valid(raise_exception=True)
         summary = usage_summary(user=request.user, period=params.validated_data["period"])
         return Response(UsageSummarySerializer(summary).data)
-
-
-PAGING = [
-    OpenApiParameter("page", int, description="Page number (1-based)."),
-    OpenApiParameter("page_size", int, description="Rows per page (default 50, at most 500)."),
-]
 
 
 @extend_schema_view(
@@ -152,7 +153,7 @@ class ActivityView(LiveActivityView):
             "key; `date` must be within the last 30 completed UTC days)."
         ),
         tags=["integrations"],
-        parameters=[StoredActivityFilterSerializer, *PAGING],
+        parameters=[StoredActivityFilterSerializer, *PAGE_PARAMETERS],
         responses={
             200: ActivityListResponseSerializer,
             400: OpenApiResponse(ErrorSerializer, description="Invalid input."),
