@@ -46,7 +46,8 @@ def _key_row(row: AISettings | None, slot: KeySlot) -> KeyRow:
     severity = _STATUS_SEVERITY[status]
     if detail in set(CheckOutcome):
         severity = SEVERITY[CheckOutcome(detail)] or severity
-    message = outcome_message(detail, slot) if detail else ""
+    on_platform = slot == KeySlot.API and row is not None and row.has_platform_key
+    message = outcome_message(detail, slot, platform=on_platform) if detail else ""
     verified_at = getattr(row, fields.verified_at)
     return KeyRow(
         slot=slot.value,

@@ -220,6 +220,7 @@ def _ai_settings_for_call_load(user: Any) -> AISettings | None:
             "ai_provider",
             "use_system_fallback",
             "default_model",
+            "api_key_source",
             *USE_CASE_MODEL_FIELDS.values(),
         )
         .first()

@@ -20,7 +20,7 @@ from . import connection
 from .account import account_cache_clear
 from .connection import CheckOutcome, ConnectionReport, KeyCheck
 from .exceptions import OpenRouterKeyUnavailable
-from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, KeySlot, KeyStatus, Provider
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, KeySlot, KeySource, KeyStatus, Provider
 from .selectors import ai_settings_display_get, openrouter_key_get
 from .validators import model_id_clean, openrouter_key_clean
 
@@ -252,6 +252,8 @@ def ai_connection_test(
     balance = management_check.balance if management_check.is_management_key else None
     if isinstance(api, tuple):
         api_check = _with_source(connection.check_api_key(api[0], balance=balance), *api)
+        if api[1] == "stored" and _on_platform_key(user):
+            api_check = replace(api_check, platform=True)
     else:
         api_check = api
     report = ConnectionReport(api=api_check, management=management_check)
@@ -259,6 +261,10 @@ def ai_connection_test(
         if check.source == "stored":
             ai_settings_verification_record(user=user, check=check)
     return report
+
+
+def _on_platform_key(user: Any) -> bool:
+    return AISettings.objects.for_user(user).filter(api_key_source=KeySource.PLATFORM).exists()
 
 
 def ai_settings_verification_record(*, user: Any, check: KeyCheck) -> bool:

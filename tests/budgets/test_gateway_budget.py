@@ -244,3 +244,27 @@ def test_the_openai_compatible_door_answers_402_in_the_error_shape(
     assert error["resets_at"].endswith("Z")
     assert error["message"]
     assert chat_requests(emulator) == []
+
+
+def test_degrade_on_the_system_provider_keeps_the_system_model(
+    user_a: Any, emulator: Any, settings: Any
+) -> None:
+    # The cheaper model is an OpenRouter id; the system provider must never be sent it.
+    AISettingsFactory(user=user_a, ai_provider="system")
+    cheaper = "mistralai/mistral-small"
+    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="degrade", fallback_model=cheaper)
+    _spend(user_a, "12")
+
+    result = complete(user=user_a, use_case="chat", messages=HELLO)
+
+    assert isinstance(result, Completion)
+    assert [r.body["model"] for r in chat_requests(emulator.system)] == [settings.SYSTEM_AI_MODEL]
+    assert chat_requests(emulator) == []
+    row = AIUsageLog.objects.get(generation_id=result.generation_id)
+    assert (row.provider, row.model, row.requested_model, row.budget_action) == (
+        "system",
+        settings.SYSTEM_AI_MODEL,
+        "",
+        "allowed_over",
+    )
+    assert _reserved(user_a) == 0

@@ -87,7 +87,9 @@ def _key_state(row: AISettings | None, slot: KeySlot) -> dict[str, Any]:
         "last4": last4,
         "status": getattr(row, fields.status) if row and last4 else KeyStatus.UNVERIFIED,
         "status_detail": detail,
-        "status_message": outcome_message(detail, slot) if detail else "",
+        "status_message": (
+            outcome_message(detail, slot, platform=bool(row and row.has_platform_key)) if detail else ""
+        ),
         "verified_at": getattr(row, fields.verified_at) if row and last4 else None,
     }
 
