@@ -61,7 +61,37 @@ def ledger_status_for(error: OpenRouterError) -> UsageStatus:
 MAYBE_BILLED = "maybe_billed"
 
 
-def gateway_error_from(error: OpenRouterError, *, log_id: int | None) -> GatewayError:
+def _platform_messages() -> dict[ErrorCode, str]:
+    # A tenant on the platform's key cannot fix the key, its limit or the account's credits at
+    # openrouter.ai: the platform's staff can.
+    return {
+        ErrorCode.INVALID_KEY: _(
+            "The platform's OpenRouter key for your account is disabled or no longer valid. "
+            "Contact the platform's staff to have it enabled or replaced."
+        ),
+        ErrorCode.KEY_LIMIT: _(
+            "The platform's OpenRouter key for your account has reached its monthly limit. AI calls "
+            "resume when it resets on the 1st (UTC), or contact the platform's staff to raise it."
+        ),
+        ErrorCode.INSUFFICIENT_CREDITS: _(
+            "The platform's OpenRouter key for your account cannot pay for this call: its monthly "
+            "limit or the platform's credits are spent. Contact the platform's staff."
+        ),
+    }
+
+
+def user_message_for(error: OpenRouterError, *, platform_key: bool = False) -> str:
+    """What the caller is told: OpenRouter's advice, unless the key is the platform's to fix."""
+    if platform_key:
+        message = _platform_messages().get(error.code)
+        if message is not None:
+            return message
+    return str(error.user_message)
+
+
+def gateway_error_from(
+    error: OpenRouterError, *, log_id: int | None, platform_key: bool = False
+) -> GatewayError:
     status, _ledger = _MAPPING.get(error.code, (502, UsageStatus.ERROR))
     headers = {}
     code = error.code.value
@@ -72,7 +102,11 @@ def gateway_error_from(error: OpenRouterError, *, log_id: int | None) -> Gateway
         headers["x-should-retry"] = "false"
         code = MAYBE_BILLED
     return GatewayError(
-        str(error.user_message), code=code, status_code=status, headers=headers, log_id=log_id
+        user_message_for(error, platform_key=platform_key),
+        code=code,
+        status_code=status,
+        headers=headers,
+        log_id=log_id,
     )
 
 

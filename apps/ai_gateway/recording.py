@@ -105,8 +105,8 @@ def record_failure(
         attempts=failure.attempts,
         latency_ms=elapsed_ms(started),
         error_code=error.code.value,
-        error_message=str(error.user_message),
+        error_message=errors.user_message_for(error, platform_key=failure.route.platform_key),
     )
     if log.generation_id and not cost_is_settled(usd=cost.usd, source=cost.source):
         _settle_later(log)
-    return errors.gateway_error_from(error, log_id=log.pk)
+    return errors.gateway_error_from(error, log_id=log.pk, platform_key=failure.route.platform_key)

@@ -25,6 +25,8 @@ class Route:
     model: str
     api_key: str
     allow_fallback: bool
+    # The key is the platform's (provisioned per tenant): its failures are the platform's to fix.
+    platform_key: bool = False
 
     def __repr__(self) -> str:  # keep the key out of tracebacks and debug output
         return (
@@ -57,7 +59,13 @@ def route_resolve(*, user: Any, use_case: str, model: str | None) -> Route:
     if not api_key:
         raise errors.not_configured()
     allow = bool(row and row.use_system_fallback and system_provider_configured())
-    return Route(Provider.OPENROUTER, _model_for(row, use_case, model), api_key, allow_fallback=allow)
+    return Route(
+        Provider.OPENROUTER,
+        _model_for(row, use_case, model),
+        api_key,
+        allow_fallback=allow,
+        platform_key=bool(row and row.has_platform_key),
+    )
 
 
 def fallback_route() -> Route:

@@ -76,6 +76,10 @@ def _section(request: HttpRequest, *, notice: str = "") -> HttpResponse:
         "analytics/partials/activity_history.html",
         {
             "has_management_key": has_management_key,
+            # A platform-key tenant is always read filtered to its own key.
+            "whole_account": bool(
+                settings_row and settings_row.activity_whole_account and not settings_row.has_platform_key
+            ),
             "period": period,
             "rows": rows,
             "days": activity_history_days(rows),

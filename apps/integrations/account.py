@@ -37,7 +37,7 @@ from .connection import interactive_client
 from .exceptions import OpenRouterKeyUnavailable
 from .models import CreditSnapshot, CreditSource, KeySlot
 from .openrouter import ActivityRow, ErrorCode, KeyInfo, Model, ModelList, OpenRouterError, errors
-from .selectors import credit_snapshot_latest, openrouter_key_get, openrouter_key_or_none
+from .selectors import activity_access_get, credit_snapshot_latest, openrouter_key_get, openrouter_key_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -359,8 +359,11 @@ def _within_price(model: Model, max_per_million: Decimal) -> bool:
 
 
 def _activity_fetch(user: Any, date: dt.date | None) -> list[dict[str, Any]]:
-    with interactive_client(openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)) as client:
-        rows = client.activity(date=date)
+    # The same scope as the sync: the configured API key's spend unless the tenant chose the
+    # whole account (a change of that setting clears the tenant's cache).
+    access = activity_access_get(user=user)
+    with interactive_client(access.management_key) as client:
+        rows = client.activity(date=date, api_key_hash=access.api_key_hash)
     return [row.model_dump() for row in rows]
 
 

@@ -21,6 +21,7 @@ from apps.core.admin import money_column
 
 from .admin_platform import platform_key_action_run
 from .clients import platform_keys_enabled
+from .limit_agreement import limit_agreement
 from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, Budget, CreditSnapshot
 from .platform_keys import platform_key_upstream_get
 from .services import ai_settings_update
@@ -196,6 +197,7 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
             "max_limit": settings.OPENROUTER_PLATFORM_KEY_MAX_LIMIT_USD,
             "change_url": reverse("admin:integrations_aisettings_change", args=[row.pk]),
             "upstream": platform_key_upstream_get(row=row),
+            "agreement": limit_agreement(user=row.user, row=row),
         }
         return TemplateResponse(request, "admin/integrations/aisettings/platform_key.html", context)
 

@@ -14,7 +14,9 @@ from .budget_forms import BudgetForm, budget_initial
 from .budget_selectors import budgets_list
 from .budget_services import budgets_save, known_models
 from .forms import MODEL_LIST_ID
+from .limit_agreement import limit_agreement
 from .presenters import model_rows
+from .selectors import ai_settings_display_get
 
 
 def _render(
@@ -26,6 +28,8 @@ def _render(
         "saved": saved,
         "model_options": model_rows(catalogue.value.data) if catalogue.value else [],
         "model_list_id": MODEL_LIST_ID + "-budget",
+        # A platform-key tenant sees the key's limit beside the budget (only staff can change it).
+        "agreement": limit_agreement(user=request.user, row=ai_settings_display_get(user=request.user)),
     }
     template = "integrations/_budget.html" if getattr(request, "htmx", False) else "integrations/budget.html"
     return render(request, template, context, status=status)

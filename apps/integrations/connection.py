@@ -119,20 +119,38 @@ _MESSAGES: dict[CheckOutcome, StrOrPromise] = {
     CheckOutcome.RATE_LIMITED: _("OpenRouter is rate limiting requests right now. Try again in a minute."),
     CheckOutcome.UNREACHABLE: _("OpenRouter could not be reached. Try again later."),
 }
+# A tenant on the platform's key cannot fix it at openrouter.ai: the platform's staff can.
+_PLATFORM_MESSAGES: dict[CheckOutcome, StrOrPromise] = {
+    CheckOutcome.INVALID_KEY: _(
+        "OpenRouter does not accept the platform's key for your account: it is disabled or no "
+        "longer valid. Contact the platform's staff."
+    ),
+    CheckOutcome.OUT_OF_CREDITS: _(
+        "The platform's key works, but the platform's OpenRouter account is out of credits. "
+        "Contact the platform's staff."
+    ),
+    CheckOutcome.KEY_LIMIT: _(
+        "The platform's key works, but it has reached its monthly limit. AI calls resume when it "
+        "resets on the 1st (UTC), or contact the platform's staff to raise it."
+    ),
+}
 _OK_MESSAGES: dict[KeySlot, StrOrPromise] = {
     KeySlot.API: _("Valid inference API key: it can make AI calls."),
     KeySlot.MANAGEMENT: _("Valid management key: the account balance and activity history are available."),
 }
 
 
-def outcome_message(outcome: str, slot: KeySlot) -> str:
-    """The user-facing text for an outcome code (unknown codes are shown as they are)."""
+def outcome_message(outcome: str, slot: KeySlot, *, platform: bool = False) -> str:
+    """The user-facing text for an outcome code (unknown codes are shown as they are).
+    ``platform``: the API key is the platform's, so the advice is to contact its staff."""
     try:
         known = CheckOutcome(outcome)
     except ValueError:
         return outcome
     if known == CheckOutcome.OK:
         return str(_OK_MESSAGES[slot])
+    if platform and slot == KeySlot.API and known in _PLATFORM_MESSAGES:
+        return str(_PLATFORM_MESSAGES[known])
     return str(_MESSAGES[known])
 
 
@@ -150,6 +168,7 @@ class KeyCheck:
     limit_remaining: Decimal | None = None
     limit_reset: str | None = None
     balance: Decimal | None = None
+    platform: bool = False  # the stored API key is the platform's (provisioned for the tenant)
 
     @property
     def ok(self) -> bool:
@@ -161,7 +180,7 @@ class KeyCheck:
 
     @property
     def message(self) -> str:
-        return outcome_message(self.outcome, self.slot)
+        return outcome_message(self.outcome, self.slot, platform=self.platform)
 
     @property
     def severity(self) -> str:

@@ -74,6 +74,15 @@ class AISettingsForm(KeysForm):
     ``known_models`` is the catalogue's ids when it could be loaded: chosen models must be in it.
     """
 
+    activity_whole_account = forms.BooleanField(
+        label=_("Sync the whole OpenRouter account"),
+        required=False,
+        help_text=_(
+            "The activity history and its reconciliation read only the spend of the API key above. "
+            "Turn this on when spend from the account's other keys also belongs to this business. "
+            "It applies to the days synced after the change."
+        ),
+    )
     ai_provider = forms.ChoiceField(label=_("Provider"), choices=Provider.choices)
     use_system_fallback = forms.BooleanField(
         label=_("Fall back to the system AI provider"),
@@ -133,6 +142,7 @@ def initial_from(settings: Any) -> dict[str, Any]:
         "ai_provider": settings.ai_provider,
         "use_system_fallback": settings.use_system_fallback,
         "default_model": settings.default_model,
+        "activity_whole_account": settings.activity_whole_account,
     }
     initial.update({field: getattr(settings, field) for field in USE_CASE_MODEL_FIELDS.values()})
     return initial

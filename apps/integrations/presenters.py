@@ -46,7 +46,8 @@ def _key_row(row: AISettings | None, slot: KeySlot) -> KeyRow:
     severity = _STATUS_SEVERITY[status]
     if detail in set(CheckOutcome):
         severity = SEVERITY[CheckOutcome(detail)] or severity
-    message = outcome_message(detail, slot) if detail else ""
+    on_platform = slot == KeySlot.API and row is not None and row.has_platform_key
+    message = outcome_message(detail, slot, platform=on_platform) if detail else ""
     verified_at = getattr(row, fields.verified_at)
     return KeyRow(
         slot=slot.value,
@@ -99,6 +100,7 @@ def status_context(row: AISettings | None) -> dict[str, Any]:
             for use_case in UseCase
         ],
         "has_settings": row is not None,
+        "activity_whole_account": bool(row and row.activity_whole_account and not row.has_platform_key),
         "platform_key": platform_key_context(row),
     }
 

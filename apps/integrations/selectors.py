@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -73,6 +75,73 @@ def openrouter_key_or_none(*, user: Any, slot: KeySlot) -> str | None:
         return openrouter_key_get(user=user, slot=slot)
     except OpenRouterKeyUnavailable:
         return None
+
+
+@dataclass(frozen=True)
+class ActivityAccess:
+    """What reading the tenant's ``/activity`` needs: the management key, and the
+    ``api_key_hash`` filter (``None``: the whole account)."""
+
+    management_key: str
+    api_key_hash: str | None
+
+
+def _key_hash(api_key: str | None) -> str | None:
+    # OpenRouter names a key by a SHA-256 hex hash: the SHA-256 of the key's value.
+    return hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
+
+
+def _platform_access(platform: tuple[str, str]) -> ActivityAccess:
+    if not platform[0]:  # the platform's management key was removed from settings
+        raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
+    return ActivityAccess(management_key=platform[0], api_key_hash=platform[1])
+
+
+def activity_access_get(*, user: Any) -> ActivityAccess:
+    """The management key and the key filter for the tenant's ``/activity`` reads, in one query.
+
+    By default only the spend of the configured API key is read; ``activity_whole_account`` (or
+    no API key at all) reads every key of the account. A tenant on a platform-provisioned key is
+    read with the platform's management key, filtered to its key hash (never the whole account).
+    Raises :class:`OpenRouterKeyUnavailable` for a missing or unreadable management key, and for
+    an unreadable API key (unless the whole account is read).
+    """
+    try:
+        row = (
+            AISettings.objects.for_user(user)
+            .values_list(
+                "openrouter_management_key",
+                "openrouter_api_key",
+                "activity_whole_account",
+                "api_key_source",
+                "platform_key_hash",
+            )
+            .first()
+        )
+    except DecryptionError:
+        platform = platform_activity_source_get(user=user)
+        if platform is not None:
+            return _platform_access(platform)
+        # One of the two keys cannot be read: find out which, each on its own.
+        management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
+        whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
+        api_key = None
+        if not whole:
+            try:
+                api_key = openrouter_key_get(user=user, slot=KeySlot.API)
+            except OpenRouterKeyUnavailable as exc:
+                # An unreadable API key must not widen the read to the whole account.
+                if exc.unreadable:
+                    raise
+        return ActivityAccess(management_key=management_key, api_key_hash=_key_hash(api_key))
+    if row is not None and row[3] == KeySource.PLATFORM and row[4]:
+        return _platform_access((settings.OPENROUTER_PLATFORM_MANAGEMENT_KEY, row[4]))
+    if row is None or not row[0]:
+        raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
+    management_key, api_key, whole, _source, _hash = row
+    return ActivityAccess(
+        management_key=str(management_key), api_key_hash=None if whole else _key_hash(api_key)
+    )
 
 
 def platform_activity_source_get(*, user: Any) -> tuple[str, str] | None:
@@ -151,6 +220,7 @@ def _ai_settings_for_call_load(user: Any) -> AISettings | None:
             "ai_provider",
             "use_system_fallback",
             "default_model",
+            "api_key_source",
             *USE_CASE_MODEL_FIELDS.values(),
         )
         .first()

@@ -20,7 +20,7 @@ from . import connection
 from .account import account_cache_clear
 from .connection import CheckOutcome, ConnectionReport, KeyCheck
 from .exceptions import OpenRouterKeyUnavailable
-from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, KeySlot, KeyStatus, Provider
+from .models import SLOT_FIELDS, USE_CASE_MODEL_FIELDS, AISettings, KeySlot, KeySource, KeyStatus, Provider
 from .selectors import ai_settings_display_get, openrouter_key_get
 from .validators import model_id_clean, openrouter_key_clean
 
@@ -80,6 +80,7 @@ def _options_apply(
     use_system_fallback: bool | None,
     default_model: str | None,
     use_case_models: Mapping[str, str] | None,
+    activity_whole_account: bool | None = None,
 ) -> list[str]:
     """Set the non-secret options that were given; return the names of the fields that changed."""
     wanted: dict[str, Any] = {}
@@ -91,6 +92,8 @@ def _options_apply(
         wanted["use_system_fallback"] = bool(use_system_fallback)
     if default_model is not None:
         wanted["default_model"] = model_id_clean(default_model)
+    if activity_whole_account is not None:
+        wanted["activity_whole_account"] = bool(activity_whole_account)
     for use_case, model in (use_case_models or {}).items():
         if use_case not in USE_CASE_MODEL_FIELDS:
             raise ValidationError({"models": f"unknown use case {use_case!r}"})
@@ -114,6 +117,7 @@ def ai_settings_update(
     use_system_fallback: bool | None = None,
     default_model: str | None = None,
     use_case_models: Mapping[str, str] | None = None,
+    activity_whole_account: bool | None = None,
     ip_address: str | None = None,
     verify: bool = True,
 ) -> SettingsSaved:
@@ -151,6 +155,7 @@ def ai_settings_update(
             use_system_fallback=use_system_fallback,
             default_model=default_model,
             use_case_models=use_case_models,
+            activity_whole_account=activity_whole_account,
         )
         key_fields = [name for slot, _, _ in changes for name in _slot_field_names(slot)]
         if changed or key_fields:
@@ -174,9 +179,10 @@ def ai_settings_update(
                 ip_address=ip_address,
             )
     slots = tuple(slot for slot, _, _ in changes)
-    if slots:
+    if slots or "activity_whole_account" in changed:
         # After the commit (or inside the caller's transaction, where a stale cache entry would
-        # only cost one extra fetch): account values read with the old key must not be served.
+        # only cost one extra fetch): account values read with the old key (or the old activity
+        # scope) must not be served.
         account_cache_clear(user_id=user.pk)
     report = ai_connection_test(user=user) if slots and verify else None
     return SettingsSaved(settings=_reloaded(user), keys_changed=slots, report=report)
@@ -246,6 +252,8 @@ def ai_connection_test(
     balance = management_check.balance if management_check.is_management_key else None
     if isinstance(api, tuple):
         api_check = _with_source(connection.check_api_key(api[0], balance=balance), *api)
+        if api[1] == "stored" and _on_platform_key(user):
+            api_check = replace(api_check, platform=True)
     else:
         api_check = api
     report = ConnectionReport(api=api_check, management=management_check)
@@ -253,6 +261,10 @@ def ai_connection_test(
         if check.source == "stored":
             ai_settings_verification_record(user=user, check=check)
     return report
+
+
+def _on_platform_key(user: Any) -> bool:
+    return AISettings.objects.for_user(user).filter(api_key_source=KeySource.PLATFORM).exists()
 
 
 def ai_settings_verification_record(*, user: Any, check: KeyCheck) -> bool:

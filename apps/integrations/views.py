@@ -158,6 +158,7 @@ def configure(request: HttpRequest) -> HttpResponse:
             use_system_fallback=data["use_system_fallback"],
             default_model=data["default_model"],
             use_case_models=form.use_case_models(),
+            activity_whole_account=data["activity_whole_account"],
             ip_address=_client_ip(request),
         )
     except ValidationError as exc:  # e.g. a key typed over the platform's key

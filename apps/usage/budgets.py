@@ -415,6 +415,13 @@ def budget_check(
     if rule.policy == BudgetPolicy.BLOCK or (rule.policy == BudgetPolicy.DEGRADE and not rule.fallback_model):
         _release(reservation)
         return Decision(BudgetAction.BLOCKED, model, model, None, crossed=(*crossed, "block"), **facts)
+    if rule.policy == BudgetPolicy.DEGRADE and provider != Provider.OPENROUTER:
+        # The cheaper model is an OpenRouter model id: the system provider cannot serve it, so
+        # degrading applies to OpenRouter calls only. A system-provider call keeps the system
+        # model and goes ahead over the budget, recorded and alerted as such (never silently).
+        return Decision(
+            BudgetAction.ALLOWED_OVER, model, "", reservation, crossed=(*crossed, "over"), **facts
+        )
     if rule.policy == BudgetPolicy.DEGRADE and rule.fallback_model != model:
         # The cheaper model's own maximum replaces the requested model's reservation.
         cheaper = to_micro(

@@ -72,6 +72,10 @@ _RECORD_FIELDS = (
 )
 
 
+def _key(record: ActivityRecord) -> tuple[str, ...]:
+    return tuple(getattr(record, name) for name in _NATURAL_KEY)
+
+
 def _values(record: ActivityRecord) -> tuple[Any, ...]:
     return tuple(getattr(record, name) for name in _RECORD_FIELDS)
 
@@ -81,26 +85,41 @@ def activity_day_store(
 ) -> list[ActivityRecord]:
     """Make the user's stored records of ``day`` exactly ``rows`` (call inside a transaction).
 
-    Rows sharing a natural key are summed (OpenRouter may split one endpoint's day). A day that
-    did not change is not written again. ``stored`` is the day's records when the caller already
+    Rows sharing a natural key are summed (OpenRouter may split one endpoint's day). Only rows
+    that changed are written; a day that did not change is not written at all. ``stored`` is the day's records when the caller already
     read them (the sync holds the user's lock, so nothing else writes them). Returns the day's
     records.
     """
     merged: dict[tuple[str, ...], ActivityRecord] = {}
     for row in rows:
         record = _record_from(user, day, row)
-        key = tuple(getattr(record, name) for name in _NATURAL_KEY)
+        key = _key(record)
         if key in merged:
             _add(merged[key], record)
         else:
             merged[key] = record
     if stored is None:
         stored = list(ActivityRecord.objects.filter(user=user, date=day))
-    if sorted(map(_values, stored)) == sorted(map(_values, merged.values())):
-        return stored
-    if stored:
-        ActivityRecord.objects.filter(user=user, date=day).delete()
-    return ActivityRecord.objects.bulk_create(merged.values())
+    before = {_key(record): record for record in stored}
+    # Only what changed is written: rows OpenRouter no longer reports are deleted, new and
+    # revised rows are upserted on the natural key in one statement (a revised day usually
+    # changes a few rows of many).
+    gone = [record.pk for key, record in before.items() if key not in merged]
+    written = [
+        record
+        for key, record in merged.items()
+        if key not in before or _values(before[key]) != _values(record)
+    ]
+    if gone:
+        ActivityRecord.objects.filter(pk__in=gone).delete()
+    if written:
+        ActivityRecord.objects.bulk_create(
+            written,
+            update_conflicts=True,
+            unique_fields=["user", "date", *_NATURAL_KEY],
+            update_fields=[name for name in _RECORD_FIELDS if name not in _NATURAL_KEY] + ["updated_at"],
+        )
+    return stored if not gone and not written else list(merged.values())
 
 
 def _add(into: ActivityRecord, other: ActivityRecord) -> None:

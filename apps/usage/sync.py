@@ -18,7 +18,6 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,20 +26,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.crypto import DecryptionError
 from apps.integrations.clients import openrouter_client
 from apps.integrations.exceptions import OpenRouterKeyUnavailable
-from apps.integrations.models import AISettings, KeySlot
+from apps.integrations.models import KeySlot
 from apps.integrations.openrouter import ActivityRow, ErrorCode, OpenRouterError
-from apps.integrations.selectors import (
-    activity_sync_settings,
-    openrouter_key_get,
-    platform_activity_source_get,
-)
+from apps.integrations.selectors import activity_access_get, activity_sync_settings
 
 from .models import (
     ACTIVE_SYNC_STATES,
@@ -66,6 +61,9 @@ _MAX_USAGE = Decimal(10) ** 8
 _ATTENTION_CODES = {ErrorCode.INVALID_KEY, ErrorCode.MANAGEMENT_KEY_REQUIRED, ErrorCode.KEY_LIMIT}
 
 Progress = Callable[[SyncRun], None]
+# Races for the one active run a request may lose before it gives up (each loss means another
+# request's run was active a moment ago; three in a row would be a broken constraint, not a race).
+_REQUEST_ATTEMPTS = 3
 
 
 def utc_today() -> dt.date:
@@ -131,18 +129,19 @@ def sync_run_request(
     Returns (run, created). When created and ``enqueue``, the Celery task is queued once the run
     is committed.
     """
-    active = SyncRun.objects.for_user(user).filter(state__in=ACTIVE_SYNC_STATES).first()
-    if active is not None:
-        return active, False
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(user=user, start=start, end=end, trigger=trigger)
-    except IntegrityError:
-        # Another request won the race for the one active run: join it.
+    for attempt in range(_REQUEST_ATTEMPTS):
         active = SyncRun.objects.for_user(user).filter(state__in=ACTIVE_SYNC_STATES).first()
-        if active is None:
-            raise
-        return active, False
+        if active is not None:
+            return active, False
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(user=user, start=start, end=end, trigger=trigger)
+            break
+        except IntegrityError:
+            # Another request won the race for the one active run: join it on the next turn
+            # (or, when that run has already ended meanwhile, start this one after all).
+            if attempt == _REQUEST_ATTEMPTS - 1:
+                raise
     if enqueue:
         from .tasks import sync_activity
 
@@ -154,21 +153,48 @@ def sync_run_request(
 # ------------------------------------------------------------------ running it
 
 
-@dataclass(frozen=True)
-class _Source:
-    management_key: str
-    api_key_hash: str | None
-
-
-def _claim(run_id: int) -> SyncRun | None:
-    """Mark the run running, unless another worker holds it (fresh) or it has ended."""
+def _claim(run_id: int, today: dt.date) -> tuple[SyncRun, list[dt.date]] | None:
+    """Mark the run running with its days, unless another worker holds it (fresh) or it has
+    ended. Two round trips: the run with the user's last synced day, then a conditional update
+    that only one worker can win."""
+    run = (
+        SyncRun.objects.select_related("user")
+        .annotate(
+            latest=Subquery(
+                ActivityRecord.objects.filter(user=OuterRef("user")).order_by("-date").values("date")[:1]
+            )
+        )
+        .filter(pk=run_id)
+        .first()
+    )
+    if run is None or run.state not in ACTIVE_SYNC_STATES:
+        return None
+    days = _days(run, run.latest, today)  # type: ignore[attr-defined]
     now = timezone.now()
-    claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.QUEUED).update(
-        state=SyncState.RUNNING, started_at=now, updated_at=now
-    ) or SyncRun.objects.filter(
-        pk=run_id, state=SyncState.RUNNING, updated_at__lt=now - STALE_RUN_AFTER
-    ).update(updated_at=now)
-    return SyncRun.objects.select_related("user").get(pk=run_id) if claimed else None
+    fields: dict[str, Any] = {
+        "state": SyncState.RUNNING,
+        "updated_at": now,
+        "days_total": len(days),
+        "days_done": 0,
+        "records": 0,
+        "adjustments": 0,
+        "settled": 0,
+    }
+    if days:
+        fields["start"], fields["end"] = days[0], days[-1]
+    if run.state == SyncState.QUEUED:
+        fields["started_at"] = now
+        claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.QUEUED).update(**fields)
+    else:  # running: taken over only when its worker has made no progress for a long time
+        stale = now - STALE_RUN_AFTER
+        claimed = SyncRun.objects.filter(pk=run_id, state=SyncState.RUNNING, updated_at__lt=stale).update(
+            **fields
+        )
+    if not claimed:
+        return None
+    for name, value in fields.items():
+        setattr(run, name, value)
+    return run, days
 
 
 def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -> SyncRun:
@@ -178,32 +204,11 @@ def _finish(run: SyncRun, state: SyncState, code: str = "", message: str = "") -
     return run
 
 
-def _source(user: Any) -> _Source:
-    """The management key and the API key filter; raises OpenRouterKeyUnavailable."""
-    platform = platform_activity_source_get(user=user)
-    if platform is not None:
-        if not platform[0]:  # the platform's management key was removed from settings
-            raise OpenRouterKeyUnavailable(slot=KeySlot.MANAGEMENT)
-        return _Source(management_key=platform[0], api_key_hash=platform[1])
-    management_key = openrouter_key_get(user=user, slot=KeySlot.MANAGEMENT)
-    whole = AISettings.objects.for_user(user).values_list("activity_whole_account", flat=True).first()
-    api_key_hash = None
-    if not whole:
-        try:
-            api_key = openrouter_key_get(user=user, slot=KeySlot.API)
-        except OpenRouterKeyUnavailable:
-            api_key = ""
-        # OpenRouter names a key by the SHA-256 of its value; without an API key, read the account.
-        api_key_hash = hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
-    return _Source(management_key=management_key, api_key_hash=api_key_hash)
-
-
-def _days(run: SyncRun, today: dt.date) -> list[dt.date]:
-    """The run's days, widened back to the day before the last synced day (OpenRouter revises
-    recent days; after nights without a sync this also fills the gap)."""
+def _days(run: SyncRun, latest: dt.date | None, today: dt.date) -> list[dt.date]:
+    """The run's days, widened back to the day before ``latest``, the last synced day (OpenRouter
+    revises recent days; after nights without a sync this also fills the gap)."""
     first, last = activity_window(today)
     start, end = max(run.start, first), min(run.end, last)
-    latest = ActivityRecord.objects.for_user(run.user).aggregate(day=Max("date"))["day"]
     if latest is not None:
         start = max(first, min(start, latest - dt.timedelta(days=1)))
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)] if start <= end else []
@@ -273,21 +278,19 @@ def sync_run_execute(
     Idempotent: a run that has ended, or that another worker is running, is returned as it is.
     ``progress`` is called after each completed day.
     """
-    run = _claim(run_id)
-    if run is None:
+    claimed = _claim(run_id, today or utc_today())
+    if claimed is None:
         return SyncRun.objects.get(pk=run_id)
+    run, days = claimed
     try:
-        source = _source(run.user)
+        source = activity_access_get(user=run.user)
     except (OpenRouterKeyUnavailable, DecryptionError) as exc:
         message = (
             str(exc) if isinstance(exc, OpenRouterKeyUnavailable) else _("The management key cannot be read.")
         )
-        return _finish(run, SyncState.NEEDS_ATTENTION, "management_key_missing", message)
-    days = _days(run, today or utc_today())
-    run.days_total, run.days_done, run.records, run.adjustments, run.settled = len(days), 0, 0, 0, 0
-    if days:
-        run.start, run.end = days[0], days[-1]
-    run.save(update_fields=["start", "end", "days_total", "days_done", "records", "adjustments", "settled"])
+        api_key = isinstance(exc, OpenRouterKeyUnavailable) and exc.slot == KeySlot.API
+        code = "api_key_unreadable" if api_key else "management_key_missing"
+        return _finish(run, SyncState.NEEDS_ATTENTION, code, message)
     stored = _Stored.load(run.user, days)
     with openrouter_client(source.management_key, deadline=SYNC_DEADLINE_SECONDS) as client:
         for index, day in enumerate(days):

@@ -225,3 +225,19 @@ def test_another_users_day_and_a_bad_date_are_404(page_a: Client, user_a: Any, u
     for day in (D1.isoformat(), "2026-13-01", "yesterday"):
         assert page_a.get(reverse("analytics:activity_history_day", args=[day])).status_code == 404
     assert Client().get(reverse("analytics:activity_history_day", args=[D1.isoformat()])).status_code == 302
+
+
+def test_the_section_says_what_is_synced_and_links_the_setting(
+    frozen: Any, page_a: Client, user_a: Any, user_b: Any, tenant: Any
+) -> None:
+    from apps.integrations.models import AISettings
+
+    tenant(user_a)
+    tenant(user_b)
+    AISettings.objects.filter(user=user_b).update(activity_whole_account=True)
+    html = " ".join(page_a.get(reverse("analytics:activity_history")).content.decode().split())
+    assert "Synced: the spend of your API key only." in html  # Bob's choice is not Alice's
+    assert f'<a href="{reverse("integrations:index")}?tab=ai">Change on the AI tab</a>' in html
+    AISettings.objects.filter(user=user_a).update(activity_whole_account=True)
+    html = page_a.get(reverse("analytics:activity_history")).content.decode()
+    assert "Synced: every key of your OpenRouter account." in html

@@ -246,6 +246,30 @@ def test_the_openai_compatible_door_answers_402_in_the_error_shape(
     assert chat_requests(emulator) == []
 
 
+def test_degrade_on_the_system_provider_keeps_the_system_model(
+    user_a: Any, emulator: Any, settings: Any
+) -> None:
+    # The cheaper model is an OpenRouter id; the system provider must never be sent it.
+    AISettingsFactory(user=user_a, ai_provider="system")
+    cheaper = "mistralai/mistral-small"
+    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("10"), policy="degrade", fallback_model=cheaper)
+    _spend(user_a, "12")
+
+    result = complete(user=user_a, use_case="chat", messages=HELLO)
+
+    assert isinstance(result, Completion)
+    assert [r.body["model"] for r in chat_requests(emulator.system)] == [settings.SYSTEM_AI_MODEL]
+    assert chat_requests(emulator) == []
+    row = AIUsageLog.objects.get(generation_id=result.generation_id)
+    assert (row.provider, row.model, row.requested_model, row.budget_action) == (
+        "system",
+        settings.SYSTEM_AI_MODEL,
+        "",
+        "allowed_over",
+    )
+    assert _reserved(user_a) == 0
+
+
 def test_sync_adjustments_count_in_the_tenants_spend_not_in_a_use_cases(user_a: Any, user_b: Any) -> None:
     """Spend OpenRouter billed outside the gateway is the tenant's spend, but no use case's (it is
     stored as ``generic``, yet no generic call made it); another tenant's spend is not counted."""

@@ -136,14 +136,31 @@ def test_activity_needs_the_management_key(clock: Any, emulator: Any, api_key_on
     assert "management key" in fetched.problem.message
 
 
-def test_each_activity_day_is_cached_on_its_own(clock: Any, emulator: Any, with_keys: Any) -> None:
+def test_each_activity_day_is_cached_on_its_own(
+    clock: Any, emulator: Any, with_keys: Any, inference_key: str
+) -> None:
     day = dt.date(2026, 11, 19)
     assert account_activity_get(user=with_keys, date=day).value == []
     account_activity_get(user=with_keys, date=day)
     account_activity_get(user=with_keys)
+    # Like the sync: only the configured API key's spend (OpenRouter's api_key_hash filter).
+    key_hash = emulator.key_hash(inference_key)
     assert [(r.path, r.query) for r in emulator.requests] == [
-        ("/activity", {"date": "2026-11-19"}),
-        ("/activity", {}),
+        ("/activity", {"date": "2026-11-19", "api_key_hash": key_hash}),
+        ("/activity", {"api_key_hash": key_hash}),
+    ]
+
+
+def test_live_activity_reads_the_whole_account_once_the_tenant_chooses_it(
+    clock: Any, emulator: Any, with_keys: Any, inference_key: str
+) -> None:
+    account_activity_get(user=with_keys)
+    ai_settings_update(user=with_keys, actor=with_keys, activity_whole_account=True)
+    # The change clears the tenant's cache: the next read asks again, without the key filter.
+    account_activity_get(user=with_keys)
+    assert [r.query for r in emulator.requests if r.path == "/activity"] == [
+        {"api_key_hash": emulator.key_hash(inference_key)},
+        {},
     ]
 
 

@@ -112,6 +112,7 @@ def test_a_new_user_reads_the_defaults(api_a: APIClient) -> None:
         "api_key_source": "own",
         "platform_key": None,
         "management_key": NO_KEY,
+        "activity_whole_account": False,
         "updated_at": None,
     }
     assert not AISettings.objects.exists()
@@ -149,6 +150,7 @@ def test_put_saves_tests_and_returns_the_settings_without_keys(
         "api_key_source": "own",
         "platform_key": None,
         "management_key": _key_state(management_key[-4:]),
+        "activity_whole_account": False,
         "updated_at": "2026-11-20T11:00:00+01:00",
     }
     assert openrouter_api_key_get(user=user_a) == inference_key
@@ -210,6 +212,8 @@ def test_put_leaves_out_fields_unchanged_and_removes_keys_on_request(
         ({"models": {"chat": "anthropic/claude-x@evil"}}, "models"),
         ({"ai_provider": "lovable"}, "ai_provider"),
         ({"use_system_fallback": "maybe"}, "use_system_fallback"),
+        ({"activity_whole_account": "everything"}, "activity_whole_account"),
+        ({"activity_whole_account": None}, "activity_whole_account"),
     ],
 )
 def test_put_refuses_bad_or_unknown_fields(

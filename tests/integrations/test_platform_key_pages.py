@@ -313,6 +313,30 @@ def test_sync_reads_through_the_platform_management_key_filtered_to_the_tenants_
     ]
 
 
+def test_a_platform_tenant_is_never_read_as_the_whole_account(
+    platform: Any, staff: Any, user_a: Any, management_key: str
+) -> None:
+    # The platform's account holds every platform tenant's spend: the whole-account choice of a
+    # tenant on their own key must not widen a platform tenant's read, nor show in its pages.
+    _provisioned(user_a, staff)
+    AISettings.objects.filter(user=user_a).update(activity_whole_account=True)
+    row = AISettings.objects.get(user=user_a)
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    run, _created = sync_run_request(
+        user=user_a, start=yesterday, end=yesterday, trigger=SyncTrigger.MANUAL, enqueue=False
+    )
+    assert sync_run_execute(run_id=run.pk).state == SyncState.SUCCEEDED
+    activity = [r for r in platform.requests if r.path == "/activity"]
+    assert [r.query.get("api_key_hash") for r in activity] == [row.platform_key_hash]
+    page = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page.force_login(user_a)
+    html = page.get("/dashboard/integrations/ai/configure/", HTTP_HX_REQUEST="true").content.decode()
+    assert "activity_whole_account" not in html
+    section = page.get("/dashboard/openrouter/activity/")
+    assert section.status_code == 200
+    assert "Synced: the spend of your API key only." in section.content.decode()
+
+
 def test_the_nightly_sync_includes_platform_key_tenants(platform: Any, staff: Any, user_a: Any) -> None:
     _provisioned(user_a, staff)
     AISettingsFactory(user=UserFactory())  # an own key without a management key: not synced

@@ -151,6 +151,42 @@ def test_a_revised_day_updates_rows_instead_of_adding(
     assert list(AIUsageLog.objects.values_list("activity_date", "cost_usd")) == [(D1, Decimal("0.03"))]
 
 
+def test_a_revised_day_writes_only_the_rows_that_changed(
+    frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any
+) -> None:
+    tenant(user_a)
+    for model, usage in (
+        ("openai/gpt-4o-mini", "0.01"),
+        ("anthropic/claude-sonnet-4.6", "0.5"),
+        ("x/y", "0.2"),
+    ):
+        billed(user_a, D1, model, usage)
+    _sync(user_a, D1, D1)
+    before = dict(ActivityRecord.objects.values_list("model", "id"))
+    stamps = dict(ActivityRecord.objects.values_list("model", "updated_at"))
+    # OpenRouter revises one model's figure and stops reporting another.
+    events = user_a.or_account.events
+    events[0] = dataclasses.replace(events[0], usage=Decimal("0.011"), requests=2)
+    del events[2]
+    with time_machine.travel(dt.datetime(2026, 11, 28, 13, 0, tzinfo=dt.UTC), tick=False):
+        run = _sync(user_a, D1, D1)
+    rows = {r.model: r for r in ActivityRecord.objects.all()}
+    assert set(rows) == {"openai/gpt-4o-mini", "anthropic/claude-sonnet-4.6"}
+    # Revised in place (same row, new figures), untouched where unchanged, gone where unreported.
+    assert (rows["openai/gpt-4o-mini"].id, rows["openai/gpt-4o-mini"].usage) == (
+        before["openai/gpt-4o-mini"],
+        Decimal("0.011"),
+    )
+    assert rows["openai/gpt-4o-mini"].updated_at > stamps["openai/gpt-4o-mini"]
+    assert rows["anthropic/claude-sonnet-4.6"].updated_at == stamps["anthropic/claude-sonnet-4.6"]
+    assert run.records == 2
+    assert dict(AIUsageLog.objects.values_list("model", "cost_usd")) == {
+        "openai/gpt-4o-mini": Decimal("0.011"),
+        "anthropic/claude-sonnet-4.6": Decimal("0.5"),
+        "x/y": Decimal("0"),  # the adjustment row stays, at zero: its history is kept
+    }
+
+
 def test_a_renamed_display_value_creates_no_new_rows(
     frozen: Any, user_a: Any, tenant: Any, billed: Any, emulator: Any
 ) -> None:
@@ -528,3 +564,41 @@ def test_reconciliation_gaps_and_last_run_for_the_data_quality_panel(
     assert reconciliation_gaps(user=user_a, period=Period(D2, D2)) == []
     assert sync_last_run(user=user_a) == run
     assert sync_last_run(user=AnonymousUser()) is None
+
+
+def _queries_of_sync(user: Any, start: dt.date, end: dt.date) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run, _ = sync_run_request(user=user, start=start, end=end, trigger=SyncTrigger.COMMAND, enqueue=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert sync_run_execute(run_id=run.pk).state == "succeeded"
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_syncs_queries_do_not_grow_with_the_number_of_models(
+    frozen: Any, user_a: Any, user_b: Any, user_c: Any, tenant: Any, billed: Any
+) -> None:
+    # A day is written with a fixed number of statements (bulk inserts and upserts, one ledger
+    # read per day, batched rollups), whatever the number of models and records.
+    for user in (user_a, user_b, user_c):
+        tenant(user)
+    billed(user_c, D1, "vendor/model-0", "0.01")
+    _queries_of_sync(user_c, D1, D1)  # warms the process's caches (the day's FX rate)
+    for n in range(2):
+        billed(user_a, D1, f"vendor/model-{n}", "0.01")
+    for n in range(12):
+        billed(user_b, D1, f"vendor/model-{n}", "0.01")
+    first = len(_queries_of_sync(user_a, D1, D1))
+    assert len(_queries_of_sync(user_b, D1, D1)) == first
+    # Pinned: claim (2), keys (1), stored rows (2), /generation candidates (1), the day's
+    # transaction (begin, records, ledger, adjustments, rollups, reconciliations, progress,
+    # commit) and the end.
+    # (SQLite writes the three rollup levels one statement each; PostgreSQL in one round trip.)
+    assert first <= 17
+    # The same day again writes nothing but the run's own progress.
+    writes = [
+        sql for sql in _queries_of_sync(user_b, D1, D1) if sql.split()[0] in ("INSERT", "DELETE", "UPDATE")
+    ]
+    assert writes
+    assert all(sql.startswith('UPDATE "usage_syncrun"') for sql in writes)

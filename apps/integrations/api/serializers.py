@@ -115,6 +115,13 @@ class KeyStateSerializer(serializers.Serializer[Any]):
     verified_at = serializers.DateTimeField(allow_null=True)
 
 
+_WHOLE_ACCOUNT_HELP = (
+    "What the activity sync (and its reconciliation with the ledger) reads with the management "
+    "key: false = only the spend of the configured API key (OpenRouter's api_key_hash filter); "
+    "true = every key of the OpenRouter account."
+)
+
+
 class PlatformKeySerializer(serializers.Serializer[Any]):
     limit_usd = serializers.DecimalField(
         max_digits=12,
@@ -140,6 +147,7 @@ class AISettingsSerializer(serializers.Serializer[Any]):
     )
     platform_key = PlatformKeySerializer(allow_null=True, help_text="The platform-provided key, or null.")
     management_key = KeyStateSerializer()
+    activity_whole_account = serializers.BooleanField(help_text=_WHOLE_ACCOUNT_HELP)
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -156,6 +164,7 @@ class AISettingsUpdateSerializer(StrictSerializer):
     use_system_fallback = serializers.BooleanField(required=False)
     default_model = _model_field("Default model id, e.g. openai/gpt-4o-mini; '' for the system default.")
     models = UseCaseModelsSerializer(required=False)
+    activity_whole_account = serializers.BooleanField(required=False, help_text=_WHOLE_ACCOUNT_HELP)
 
     def __init__(self, *args: Any, known_models: Collection[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

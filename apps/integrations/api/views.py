@@ -87,7 +87,9 @@ def _key_state(row: AISettings | None, slot: KeySlot) -> dict[str, Any]:
         "last4": last4,
         "status": getattr(row, fields.status) if row and last4 else KeyStatus.UNVERIFIED,
         "status_detail": detail,
-        "status_message": outcome_message(detail, slot) if detail else "",
+        "status_message": (
+            outcome_message(detail, slot, platform=bool(row and row.has_platform_key)) if detail else ""
+        ),
         "verified_at": getattr(row, fields.verified_at) if row and last4 else None,
     }
 
@@ -112,6 +114,7 @@ def settings_payload(row: AISettings | None) -> dict[str, Any]:
         "api_key_source": row.api_key_source if row else KeySource.OWN,
         "platform_key": _platform_key(row),
         "management_key": _key_state(row, KeySlot.MANAGEMENT),
+        "activity_whole_account": bool(row and row.activity_whole_account),
         "updated_at": row.updated_at if row else None,
     }
 
@@ -133,6 +136,7 @@ class OpenRouterSettingsView(APIView):
             "Every field is optional; what is left out keeps its value. Keys are write-only: a "
             "non-empty key replaces the stored one (and is tested right away; see the key states "
             "in the response), `remove_*` deletes one. Model ids must be in OpenRouter's catalogue. "
+            "`activity_whole_account` chooses what the activity sync reads. "
             "Unknown fields are refused."
         ),
         tags=TAGS,
@@ -159,6 +163,7 @@ class OpenRouterSettingsView(APIView):
             use_system_fallback=values.get("use_system_fallback"),
             default_model=values.get("default_model"),
             use_case_models=values.get("models"),
+            activity_whole_account=values.get("activity_whole_account"),
             ip_address=_client_ip(request),
         )
         return Response(AISettingsSerializer(settings_payload(saved.settings)).data)
