@@ -15,11 +15,18 @@ from django.utils.translation import gettext as _
 
 from apps.core.periods import Period
 from apps.core.templatetags.money import sek
-from apps.integrations.models import CreditSnapshot, Provider, UseCase
+from apps.integrations.models import CreditSnapshot, Provider
 from apps.integrations.selectors import credit_snapshots_list
 from apps.roi.selectors import roi_fixed_costs
 from apps.usage.models import CostSource
-from apps.usage.selectors import Totals, UsageSummary, usage_last_call_at, usage_pending_count, usage_summary
+from apps.usage.selectors import (
+    Totals,
+    UsageSummary,
+    usage_last_call_at,
+    usage_pending_count,
+    usage_summary,
+    use_case_label,
+)
 from apps.usage.sync_selectors import reconciliation_gaps, sync_last_run
 
 REALTIME_WINDOW = dt.timedelta(minutes=1)
@@ -58,13 +65,12 @@ def _series(labels: list[str], amounts: list[Totals], **extra: Any) -> dict[str,
 
 def chart_data(summary: UsageSummary) -> dict[str, Any]:
     """The JSON the charts draw: cost per model, per use case and per day (every day of the period)."""
-    use_cases = dict(UseCase.choices)
     per_day = {row["day"]: row["totals"] for row in summary.by_day}
     days = list(summary.period.each_day())
     return {
         "by_model": _series([r["model"] for r in summary.by_model], [r["totals"] for r in summary.by_model]),
         "by_use_case": _series(
-            [str(use_cases.get(r["use_case"], r["use_case"])) for r in summary.by_use_case],
+            [use_case_label(r["use_case"]) for r in summary.by_use_case],
             [r["totals"] for r in summary.by_use_case],
         ),
         "by_day": _series([d.isoformat() for d in days], [per_day.get(d, Totals()) for d in days]),

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.periods import Period, PeriodError, Preset, period_parse, utc_today
-from apps.integrations.models import UseCase
-from apps.usage.selectors import usage_summary
+from apps.usage.selectors import usage_summary, use_case_label
 
 from .forms import BookingForm, BookingUploadForm, ROISettingsForm
 from .imports import ImportResult, UploadRejected, bookings_csv_import
@@ -113,9 +112,8 @@ def _chart(report: RoiReport) -> dict[str, Any]:
 
 
 def _use_cases(report: RoiReport) -> list[dict[str, Any]]:
-    labels = dict(UseCase.choices)
     return [
-        {"label": labels.get(row.use_case, row.use_case), "calls": row.calls, "total_sek": row.total_sek}
+        {"label": use_case_label(row.use_case), "calls": row.calls, "total_sek": row.total_sek}
         for row in report.ai_by_use_case
     ]
 

@@ -47,7 +47,7 @@ from apps.integrations.budget_selectors import (
 )
 from apps.integrations.models import BudgetPolicy, Provider
 
-from .models import BudgetAction, DailyUsage
+from .models import BudgetAction, DailyUsage, UsageSource
 
 MICRO = 1_000_000
 BUCKET_SECONDS = 300
@@ -261,7 +261,10 @@ def _month_spend_sek(user_id: int, first: dt.date, scope: str) -> Decimal:
     # cross-tenant: the hot path carries a user id, not a user; every filter is on that id.
     rows = DailyUsage.objects.filter(user_id=user_id, day__gte=first)
     if scope != ALL:
-        rows = rows.filter(use_case=scope)
+        # A use case's spend is its gateway calls' cost. Sync adjustments (spend OpenRouter billed
+        # outside the gateway) are stored as ``generic`` but belong to no use case of the product:
+        # they count in the tenant-wide spend only.
+        rows = rows.filter(use_case=scope, source=UsageSource.GATEWAY)
     return rows.aggregate(total=Sum("cost_sek"))["total"] or Decimal(0)
 
 

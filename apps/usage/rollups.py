@@ -23,6 +23,11 @@ and anything that inserts or changes ledger rows later (e.g. sync adjustments)::
     rollup_apply(before=before, after=ledger_facts(row))
 
 ``rollups_rebuild`` recomputes the rows from the ledger (the ``rebuild_usage_rollups`` command).
+
+A call is a gateway row: only ``source = gateway`` rows count in ``calls``, ``successful``,
+``errors``, ``fallbacks``, ``unpriced`` and the latency sums. A sync adjustment
+(``source = activity_sync``: spend OpenRouter billed that the gateway did not record) adds its
+tokens and cost and nothing else. :func:`ledger_facts` and the rebuild's SQL apply the same rule.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageStatus
+from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageSource, UsageStatus
 
 KEY_COLUMNS = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
 SUM_COLUMNS = (
@@ -102,9 +107,13 @@ def ledger_day(created_at: dt.datetime) -> dt.date:
 
 
 def ledger_facts(row: AIUsageLog) -> LedgerFacts | None:
-    """The row's contribution to the rollups; ``None`` while it is ``pending`` (not counted yet)."""
+    """The row's contribution to the rollups; ``None`` while it is ``pending`` (not counted yet).
+
+    Only a gateway row is a call; an adjustment row adds tokens and cost only (module rule).
+    """
     if row.status == UsageStatus.PENDING:
         return None
+    call = row.source == UsageSource.GATEWAY
     key = (
         row.user_id,
         ledger_day(row.created_at),
@@ -115,18 +124,18 @@ def ledger_facts(row: AIUsageLog) -> LedgerFacts | None:
         row.cost_source,
     )
     sums = (
-        1,
-        int(row.status == UsageStatus.SUCCESS),
-        int(row.status != UsageStatus.SUCCESS),
-        int(bool(row.is_fallback)),
-        int(row.cost_usd is None),
+        int(call),
+        int(call and row.status == UsageStatus.SUCCESS),
+        int(call and row.status != UsageStatus.SUCCESS),
+        int(call and bool(row.is_fallback)),
+        int(call and row.cost_usd is None),
         row.prompt_tokens,
         row.completion_tokens,
         row.total_tokens,
         row.cost_usd if row.cost_usd is not None else Decimal(0),
         row.cost_sek if row.cost_sek is not None else Decimal(0),
-        row.latency_ms or 0,
-        int(row.latency_ms is not None),
+        (row.latency_ms or 0) if call else 0,
+        int(call and row.latency_ms is not None),
     )
     return LedgerFacts(key=key, sums=sums)
 
@@ -322,20 +331,25 @@ def rollups_rebuild(
         params.append(_instant(end + dt.timedelta(days=1)))
         rollup_filter["day__lte"] = end
     status_ok = UsageStatus.SUCCESS.value
-    # Identifiers are this module's constants; every value is a query parameter.
+    gateway = UsageSource.GATEWAY.value
+    # The same rule as ledger_facts: only gateway rows are calls (``call`` below); adjustment rows
+    # add tokens and cost. Identifiers are this module's constants; every value is a parameter.
+    call = "source = %s"
     select = (
         f"SELECT user_id, {_day_sql()} AS day, model, use_case, provider, source, cost_source, "  # noqa: S608  # nosec B608: constant identifiers, bound values
-        "COUNT(*), "
-        "SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN status <> %s THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN is_fallback THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {call} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {call} AND status = %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {call} AND status <> %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {call} AND is_fallback THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {call} AND cost_usd IS NULL THEN 1 ELSE 0 END), "
         "SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "
         "COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_sek), 0), "
-        "COALESCE(SUM(latency_ms), 0), COUNT(latency_ms) "
+        f"COALESCE(SUM(CASE WHEN {call} THEN latency_ms END), 0), "
+        f"SUM(CASE WHEN {call} AND latency_ms IS NOT NULL THEN 1 ELSE 0 END) "
         f"FROM {AIUsageLog._meta.db_table} WHERE {' AND '.join(where)} "
         "GROUP BY user_id, day, model, use_case, provider, source, cost_source"
     )
+    select_params = [gateway, gateway, status_ok, gateway, status_ok, gateway, gateway, gateway, gateway]
     columns = ", ".join((*KEY_COLUMNS, *SUM_COLUMNS))
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -343,7 +357,7 @@ def rollups_rebuild(
                 cursor.execute(f"LOCK TABLE {level.table} IN SHARE ROW EXCLUSIVE MODE")
         # cross-tenant: a maintenance rebuild, narrowed to one user when ``user_id`` is given.
         DailyUsage.objects.filter(**rollup_filter).delete()
-        cursor.execute(f"INSERT INTO {TABLE} ({columns}) {select}", [status_ok, status_ok, *params])
+        cursor.execute(f"INSERT INTO {TABLE} ({columns}) {select}", [*select_params, *params])
         written = int(cursor.rowcount)
         derived_levels_rebuild(user_id=user_id, start=start, end=end)
         return written

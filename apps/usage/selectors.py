@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.periods import Period
-from apps.integrations.models import Provider
+from apps.integrations.models import Provider, UseCase
 
-from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageSource, UsageStatus
+from .models import (
+    AIUsageLog,
+    DailyProviderUsage,
+    DailyUsage,
+    MonthlyUsage,
+    UsageSource,
+    UsageStatus,
+)
 from .rollups import SUM_COLUMNS
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=30, decimal_places=18))
@@ -25,7 +35,9 @@ def utc_midnight(day: dt.date) -> dt.datetime:
 
 
 def usage_recent(*, user: Any, limit: int = 20) -> list[AIUsageLog]:
-    return list(AIUsageLog.objects.for_user(user).order_by("-created_at", "-id")[:limit])
+    """The latest calls through the gateway (sync adjustments are spend, not calls: not listed)."""
+    rows = AIUsageLog.objects.for_user(user).filter(source=UsageSource.GATEWAY)
+    return list(rows.order_by("-created_at", "-id")[:limit])
 
 
 def usage_logs(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[AIUsageLog]:
@@ -44,9 +56,32 @@ def usage_logs(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[
     return rows.order_by("-created_at", "-id")
 
 
+# The part of a group's cost that sync adjustments hold (spend OpenRouter billed outside the
+# gateway): not a rollup column, it is the cost of the rows whose ``source`` is ``activity_sync``.
+SYNCED_COLUMNS = ("synced_cost_usd", "synced_cost_sek")
+TOTAL_FIELDS = (*SUM_COLUMNS, *SYNCED_COLUMNS)
+
+# The key a summary files sync adjustments under instead of their stored use case (``generic``):
+# they are spend outside the gateway, no use case of the product (labelled by ``use_case_label``).
+SYNCED_USE_CASE = UsageSource.ACTIVITY_SYNC.value
+
+
+def use_case_label(use_case: str) -> str:
+    """The display name of a summary's use-case key (``SYNCED_USE_CASE`` included)."""
+    if use_case == SYNCED_USE_CASE:
+        return str(_("Synced from OpenRouter (outside the gateway)"))
+    return str(dict(UseCase.choices).get(use_case, use_case))
+
+
 @dataclass(frozen=True)
 class Totals:
-    """Sums over finished calls (``pending`` rows are in flight and not counted yet)."""
+    """Sums over finished rows (``pending`` rows are in flight and not counted yet).
+
+    The counts (``calls``, ``successful``, ``errors``, ``fallbacks``, ``unpriced``, latency) are of
+    gateway calls only; tokens and cost include sync adjustments, whose share of the cost is
+    ``synced_cost_usd``/``synced_cost_sek``. Averages and rates divide gateway figures by gateway
+    calls: spend outside the product is never spread over the product's calls.
+    """
 
     calls: int = 0
     successful: int = 0
@@ -60,9 +95,11 @@ class Totals:
     cost_sek: Decimal = Decimal(0)
     latency_ms_sum: int = 0
     latency_count: int = 0
+    synced_cost_usd: Decimal = Decimal(0)
+    synced_cost_sek: Decimal = Decimal(0)
 
     def __add__(self, other: Totals) -> Totals:
-        values: dict[str, Any] = {f: getattr(self, f) + getattr(other, f) for f in SUM_COLUMNS}
+        values: dict[str, Any] = {f: getattr(self, f) + getattr(other, f) for f in TOTAL_FIELDS}
         return Totals(**values)
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,16 +107,31 @@ class Totals:
         return {name: getattr(self, name) for name in SUM_COLUMNS}
 
     def __neg__(self) -> Totals:
-        values: dict[str, Any] = {f: -getattr(self, f) for f in SUM_COLUMNS}
+        values: dict[str, Any] = {f: -getattr(self, f) for f in TOTAL_FIELDS}
         return Totals(**values)
 
     @property
+    def has_usage(self) -> bool:
+        """Anything to show: a gateway call, or tokens or cost (a sync adjustment has no calls)."""
+        return bool(self.calls or self.total_tokens or self.cost_usd or self.cost_sek)
+
+    @property
+    def gateway_cost_usd(self) -> Decimal:
+        return self.cost_usd - self.synced_cost_usd
+
+    @property
+    def gateway_cost_sek(self) -> Decimal:
+        return self.cost_sek - self.synced_cost_sek
+
+    @property
     def average_cost_usd(self) -> Decimal:
-        return self.cost_usd / self.calls if self.calls else Decimal(0)
+        """Gateway cost per gateway call (sync adjustments are neither)."""
+        return self.gateway_cost_usd / self.calls if self.calls else Decimal(0)
 
     @property
     def average_cost_sek(self) -> Decimal:
-        return self.cost_sek / self.calls if self.calls else Decimal(0)
+        """Gateway cost per gateway call (sync adjustments are neither)."""
+        return self.gateway_cost_sek / self.calls if self.calls else Decimal(0)
 
     @property
     def error_rate(self) -> Decimal:
@@ -95,30 +147,41 @@ class Totals:
         return round(self.latency_ms_sum / self.latency_count) if self.latency_count else None
 
 
-def _sum_by(groups: list[tuple[tuple[Any, ...], Totals]], index: int) -> list[tuple[Any, Totals]]:
-    """Groups summed over key part ``index``, largest cost first (ties by name)."""
+def _sum_by(
+    groups: list[tuple[tuple[Any, ...], Totals]], index: int | Callable[[tuple[Any, ...]], Any]
+) -> list[tuple[Any, Totals]]:
+    """Groups summed over key part ``index`` (or a function of the key), largest cost first (ties by name)."""
+    part = index if callable(index) else itemgetter(index)
     summed: dict[Any, Totals] = {}
     for key, totals in groups:
-        summed[key[index]] = summed.get(key[index], Totals()) + totals
+        summed[part(key)] = summed.get(part(key), Totals()) + totals
     return sorted(summed.items(), key=lambda item: (-item[1].cost_usd, str(item[0])))
 
 
+def _use_case_of(key: tuple[Any, ...]) -> str:
+    """A group's use case as summaries show it: sync adjustments under ``SYNCED_USE_CASE``."""
+    return SYNCED_USE_CASE if key[4] == UsageSource.ACTIVITY_SYNC else str(key[1])
+
+
 def _rows(pairs: list[tuple[Any, Totals]], name: str) -> list[dict[str, Any]]:
-    return [{name: value, **totals.as_dict(), "totals": totals} for value, totals in pairs if totals.calls]
+    """One row per group with anything in it: a group of sync adjustments has cost but no calls."""
+    return [
+        {name: value, **totals.as_dict(), "totals": totals} for value, totals in pairs if totals.has_usage
+    ]
 
 
 @dataclass(frozen=True)
 class UsageSummary:
     """A period's usage: totals and breakdowns, all derived from the same grouped rows.
 
-    ``groups`` holds sums per (model, use case, provider, cost source); ``days`` per (day,
-    provider). ``for_provider`` narrows both without another query. The derived views are computed
+    ``groups`` holds sums per (model, use case, provider, cost source, source); ``days`` per
+    (day, provider). ``by_use_case`` files sync adjustments under ``SYNCED_USE_CASE``. ``for_provider`` narrows both without another query. The derived views are computed
     once per instance (templates read them many times).
     """
 
     start: dt.date
     end: dt.date
-    groups: list[tuple[tuple[str, str, str, str], Totals]] = field(default_factory=list)
+    groups: list[tuple[tuple[str, str, str, str, str], Totals]] = field(default_factory=list)
     days: list[tuple[tuple[dt.date, str], Totals]] = field(default_factory=list)
 
     @property
@@ -145,7 +208,7 @@ class UsageSummary:
 
     @cached_property
     def by_use_case(self) -> list[dict[str, Any]]:
-        return _rows(_sum_by(self.groups, 1), "use_case")
+        return _rows(_sum_by(self.groups, _use_case_of), "use_case")
 
     @cached_property
     def by_provider(self) -> list[dict[str, Any]]:
@@ -162,28 +225,34 @@ class UsageSummary:
         return [{"day": day, **summed[day].as_dict(), "totals": summed[day]} for day in sorted(summed)]
 
 
-_GROUP_FIELDS = ("model", "use_case", "provider", "cost_source")
+_GROUP_FIELDS = ("model", "use_case", "provider", "cost_source", "source")
 
+_CALL = Q(source=UsageSource.GATEWAY)
 
-# The ledger's rows summed the way the rollups sum them (see apps.usage.rollups.ledger_facts).
+# The ledger's rows summed the way the rollups sum them (apps.usage.rollups.ledger_facts): only
+# gateway rows are calls; sync adjustments add tokens and cost.
 _LEDGER_SUMS: dict[str, Any] = {
-    "n_unpriced": Count("id", filter=Q(cost_usd__isnull=True)),
-    "n_calls": Count("id"),
-    "n_successful": Count("id", filter=Q(status=UsageStatus.SUCCESS)),
-    "n_errors": Count("id", filter=~Q(status=UsageStatus.SUCCESS)),
-    "n_fallbacks": Count("id", filter=Q(is_fallback=True)),
+    "n_unpriced": Count("id", filter=_CALL & Q(cost_usd__isnull=True)),
+    "n_calls": Count("id", filter=_CALL),
+    "n_successful": Count("id", filter=_CALL & Q(status=UsageStatus.SUCCESS)),
+    "n_errors": Count("id", filter=_CALL & ~Q(status=UsageStatus.SUCCESS)),
+    "n_fallbacks": Count("id", filter=_CALL & Q(is_fallback=True)),
     "n_prompt_tokens": Coalesce(Sum("prompt_tokens"), 0),
     "n_completion_tokens": Coalesce(Sum("completion_tokens"), 0),
     "n_total_tokens": Coalesce(Sum("total_tokens"), 0),
     "n_cost_usd": Coalesce(Sum("cost_usd"), ZERO),
     "n_cost_sek": Coalesce(Sum("cost_sek"), ZERO),
-    "n_latency_ms_sum": Coalesce(Sum("latency_ms"), 0),
-    "n_latency_count": Count("latency_ms"),
+    "n_latency_ms_sum": Coalesce(Sum("latency_ms", filter=_CALL), 0),
+    "n_latency_count": Count("latency_ms", filter=_CALL),
 }
 
 
-def _totals(row: Any, prefix: str = "") -> Totals:
+def _totals(row: Any, prefix: str = "", *, synced: bool = False) -> Totals:
+    """A row's sums; ``synced`` when they are sync adjustments (their cost is outside the gateway)."""
     values: dict[str, Any] = {name: row[prefix + name] or 0 for name in SUM_COLUMNS}
+    if synced:
+        values["synced_cost_usd"] = values["cost_usd"]
+        values["synced_cost_sek"] = values["cost_sek"]
     return Totals(**values)
 
 
@@ -285,13 +354,13 @@ def usage_summary(
             )
         )
         parts.append(live)
-    merged: dict[tuple[str, str, str, str], Totals] = {}
+    merged: dict[tuple[str, str, str, str, str], Totals] = {}
     days: list[tuple[tuple[dt.date, str], Totals]] = []
     if parts:
         union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
         for row in union:
             key: Any = tuple(row[f] for f in _GROUP_FIELDS)
-            totals = _totals(row, "n_")
+            totals = _totals(row, "n_", synced=row["source"] == UsageSource.ACTIVITY_SYNC)
             if row[_PART] == "subtract":
                 totals = -totals
             elif row[_PART] == "ledger":
@@ -374,23 +443,30 @@ def usage_cost_by_day(*, user: Any, period: Any) -> dict[dt.date, DayCost]:
 
 
 def usage_cost_by_use_case(*, user: Any, period: Any) -> list[UseCaseCost]:
-    """AI cost in SEK per use case over ``period``, most expensive first. One aggregate query (rollups)."""
+    """AI cost in SEK per use case over ``period``, most expensive first. One aggregate query (rollups).
+
+    ``calls`` are gateway calls; sync adjustments (spend outside the gateway, no calls) are their
+    own entry under ``SYNCED_USE_CASE``, not the use case they are stored with. A use case whose
+    rows sum to nothing (an adjustment set back to zero) is left out.
+    """
     rows: Any = (
         _period_rollups(user=user, period=period)
-        .values("use_case")
+        .values("use_case", "source")
         .annotate(n_calls=Coalesce(Sum("calls"), 0), **_rollup_costs())
-        .order_by("use_case")
+        .order_by("use_case", "source")
     )
-    costs = [
-        UseCaseCost(
-            use_case=row["use_case"],
-            total_sek=row["total_sek"],
-            calls=row["n_calls"],
-            unpriced=row["unpriced_calls"],
+    summed: dict[str, UseCaseCost] = {}
+    for row in rows:
+        key = SYNCED_USE_CASE if row["source"] == UsageSource.ACTIVITY_SYNC else row["use_case"]
+        before = summed.get(key, UseCaseCost(use_case=key, total_sek=Decimal(0), calls=0, unpriced=0))
+        summed[key] = UseCaseCost(
+            use_case=key,
+            total_sek=before.total_sek + row["total_sek"],
+            calls=before.calls + row["n_calls"],
+            unpriced=before.unpriced + row["unpriced_calls"],
         )
-        for row in rows
-    ]
-    return sorted(costs, key=lambda cost: -cost.total_sek)
+    costs = [cost for cost in summed.values() if cost.calls or cost.total_sek]
+    return sorted(costs, key=lambda cost: (-cost.total_sek, cost.use_case))
 
 
 # --- end of AI cost reads for ROI -------------------------------------------------------------

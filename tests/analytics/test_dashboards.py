@@ -18,12 +18,15 @@ from django.utils import translation
 from apps.core.templatetags.money import percent, sek, tokens, usd
 from apps.integrations.models import CreditSnapshot, CreditSource
 from apps.usage.models import AIUsageLog, CostSource
+from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
 from tests.factories import AISettingsFactory, AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 GPT, CLAUDE, SYSTEM = "openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "system/model"
+OUTSIDE = "mistralai/outside-only"  # a model only ever called outside the gateway (synced spend)
+SYNCED_LABEL = "Synkat från OpenRouter (utanför gatewayen)"
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +75,27 @@ def _history(user: Any, scale: Decimal) -> None:
         cost_source="estimated",
     )
     AIUsageLog.objects.create(user=user, provider="openrouter", model=GPT, use_case="chat", created_at=NOW)
+    # Sync adjustments (spend OpenRouter billed outside the gateway): cost and tokens, no calls.
+    # One beside a model the gateway called, one for a model it never did, and one today (the
+    # summary reads today from the ledger, other days from the rollups).
+    usage_adjustments_write(
+        user=user,
+        day=dt.date(2026, 11, 2),
+        adjustments={
+            GPT: Adjustment(Decimal("0.07") * scale, TokenCounts(prompt=300, completion=50)),
+            OUTSIDE: Adjustment(Decimal("0.09") * scale, TokenCounts(prompt=700, completion=90)),
+        },
+    )
+    usage_adjustments_write(
+        user=user,
+        day=NOW.date(),
+        adjustments={CLAUDE: Adjustment(Decimal("0.011") * scale, TokenCounts(prompt=20, completion=2))},
+    )
+
+
+def _calls(rows: list[AIUsageLog]) -> list[AIUsageLog]:
+    """A call is a gateway row; sync adjustments are spend without calls."""
+    return [r for r in rows if r.source == "gateway"]
 
 
 @pytest.fixture
@@ -129,15 +153,20 @@ def test_every_number_on_the_openrouter_dashboard_is_the_ledgers(
 ) -> None:
     user = tenants[who]
     rows = _ledger(user, start, NOW.date(), provider="openrouter")
+    calls = _calls(rows)
     html = _client(user).get(f"/dashboard/openrouter/{query}").content.decode()
+    # Cost and tokens: every row, adjustments included; calls, rates and averages: gateway rows.
     assert _text(html, "total-cost-sek") == _sv(_money(rows, "cost_sek"), sek)
     assert _text(html, "total-cost-usd") == _sv(_money(rows, "cost_usd"), usd)
-    assert _text(html, "total-calls") == str(len(rows))
+    assert _text(html, "total-calls") == str(len(calls))
     assert _text(html, "total-tokens") == _sv(sum(r.total_tokens for r in rows), tokens)
-    errors = sum(r.status != "success" for r in rows)
-    assert _text(html, "error-rate") == _sv(Decimal(errors) / len(rows), percent)
+    errors = sum(r.status != "success" for r in calls)
+    assert _text(html, "error-rate") == _sv(Decimal(errors) / len(calls), percent)
     assert _text(html, "fallback-rate") == _sv(0, percent)
-    assert _text(html, "average-cost") == _sv(_money(rows, "cost_sek") / len(rows), sek)
+    assert _text(html, "average-cost") == _sv(_money(calls, "cost_sek") / len(calls), sek)
+    synced = [r for r in rows if r.source == "activity_sync"]
+    assert synced
+    assert _sv(_money(synced, "cost_sek"), sek) in _text(html, "average-cost-note")
     charts = _json(html, "chart-data")
     per_model: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
@@ -160,9 +189,21 @@ def test_every_number_on_the_openrouter_dashboard_is_the_ledgers(
     stats = re.findall(
         r'<td class="mono">([^<]+)</td>\s*<td class="num">(\d+)</td>', html.split('id="or-model-stats"')[1]
     )
-    assert dict(stats) == {m: str(sum(r.model == m for r in rows)) for m in per_model}
+    # Every model with cost is listed, the one only synced too (0 calls, no averages).
+    assert dict(stats) == {m: str(sum(r.model == m for r in calls)) for m in per_model}
+    assert dict(stats)[OUTSIDE] == "0"
     quality = dict(re.findall(r'data-source="(\w+)">\s*<td>[^<]+</td>\s*<td class="num">(\d+)</td>', html))
-    assert quality == {s: str(sum(r.cost_source == s for r in rows)) for s in CostSource.values}
+    assert quality == {s: str(sum(r.cost_source == s for r in calls)) for s in CostSource.values}
+    per_use_case: dict[str, Decimal] = defaultdict(Decimal)
+    for r in rows:
+        per_use_case[SYNCED_LABEL if r.source == "activity_sync" else r.get_use_case_display()] += (
+            r.cost_sek or 0
+        )
+    by_use_case = charts["by_use_case"]
+    assert dict(zip(by_use_case["labels"], map(Decimal, by_use_case["sek"]), strict=True)) == dict(
+        per_use_case
+    )
+    assert "Fri prompt" not in by_use_case["labels"]  # no generic call was made
     assert "1 call still in progress" in html or "1 anrop pågår" in html
 
 
@@ -172,7 +213,7 @@ def test_every_number_on_the_analytics_dashboard_is_the_ledgers(tenants: tuple[A
     rows = _ledger(user, dt.date(2026, 11, 1), NOW.date())
     html = _client(user).get("/dashboard/analytics/").content.decode()
     assert _text(html, "total-cost-sek") == _sv(_money(rows, "cost_sek"), sek)
-    assert _text(html, "total-calls") == str(len(rows))
+    assert _text(html, "total-calls") == str(len(_calls(rows)))
     distribution = _json(html, "distribution-data")
     system = _money([r for r in rows if r.provider == "system"], "cost_sek")
     assert distribution["labels"] == ["AI & Modeller (OpenRouter)"]

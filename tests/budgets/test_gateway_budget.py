@@ -268,3 +268,24 @@ def test_degrade_on_the_system_provider_keeps_the_system_model(
         "allowed_over",
     )
     assert _reserved(user_a) == 0
+
+
+def test_sync_adjustments_count_in_the_tenants_spend_not_in_a_use_cases(user_a: Any, user_b: Any) -> None:
+    """Spend OpenRouter billed outside the gateway is the tenant's spend, but no use case's (it is
+    stored as ``generic``, yet no generic call made it); another tenant's spend is not counted."""
+    from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
+
+    BudgetFactory(user=user_a, monthly_limit_sek=Decimal("100"))
+    LedgerRowFactory(user=user_a, created_at=timezone.now(), cost_sek=Decimal("2"), use_case="generic")
+    LedgerRowFactory(user=user_b, created_at=timezone.now(), cost_sek=Decimal("50"), use_case="generic")
+    first, _ = budgets.month_of(timezone.now())
+    usage_adjustments_write(
+        user=user_a,
+        day=first,
+        adjustments={MINI: Adjustment(Decimal("3"), TokenCounts(prompt=10, completion=10))},
+    )
+    adjustment = AIUsageLog.objects.get(user=user_a, source="activity_sync")
+    status = budgets.budget_status(user_id=user_a.pk, fresh=True)
+    assert status is not None
+    assert status.spent_sek == (Decimal("2") + adjustment.cost_sek).quantize(Decimal("0.000001"))
+    assert budgets._month_spend_sek(user_a.pk, first, "generic") == Decimal("2")

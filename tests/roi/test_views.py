@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -241,3 +242,63 @@ def test_anonymous_visitors_are_sent_to_log_in(db: Any) -> None:
     response = Client().post("/dashboard/settings/", {"form": "settings", "telephony_sek": "1"})
     assert response.status_code == 302
     assert ROISettings.objects.count() == 0
+
+
+# --- sync adjustments are spend, not calls --------------------------------------------------------
+
+
+def _synced(user: Any, days: list[dt.date], usd: Decimal) -> None:
+    """Sync adjustments (spend OpenRouter billed outside the gateway), written by the sync's service."""
+    from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
+
+    for day in days:
+        usage_adjustments_write(
+            user=user,
+            day=day,
+            adjustments={
+                "openai/gpt-4o-mini": Adjustment(usd, TokenCounts(prompt=10, completion=5)),
+                "outside/model": Adjustment(usd, TokenCounts(prompt=10, completion=5)),
+            },
+        )
+
+
+def test_synced_spend_is_its_own_use_case_with_no_calls(page_a: Client, user_a: Any, user_b: Any) -> None:
+    """Two real generic calls and ten days of adjustments: "Generic prompt: 2 calls", the synced
+    spend beside it under its own label, every krona of it in the AI cost; another tenant's none."""
+    from apps.usage.models import AIUsageLog
+
+    when = dt.datetime(2025, 1, 5, 9, tzinfo=dt.UTC)
+    LedgerRowFactory(user=user_a, created_at=when, cost_sek=D(3), use_case="generic")
+    LedgerRowFactory(user=user_a, created_at=when, cost_sek=D(4), use_case="generic")
+    days = [dt.date(2025, 1, n) for n in range(1, 11)]
+    _synced(user_a, days, D("0.5"))
+    _synced(user_b, days, D("99"))
+    synced_sek = sum(
+        (r.cost_sek for r in AIUsageLog.objects.filter(user=user_a, source="activity_sync")), D(0)
+    )
+    assert AIUsageLog.objects.filter(user=user_a, source="activity_sync").count() == 20
+    html = page_a.get("/dashboard/roi/", {"start": "2025-01-01", "end": "2025-01-31"}).content.decode()
+    table = html.split('id="roi-use-cases"')[1].split("</table>")[0]
+    rows = [
+        (label.strip(), calls, cost.replace("\xa0", " "))
+        for label, calls, cost in re.findall(
+            r"<td>([^<]+)</td>\s*<td class=\"num\">(\d+)</td>\s*<td class=\"num\">([^<]+)</td>", table
+        )
+    ]
+    synced_text = f"{synced_sek:.2f}".replace(".", ",")
+    assert rows == [
+        ("Synkat från OpenRouter (utanför gatewayen)", "0", f"{synced_text} kr"),
+        ("Fri prompt", "2", "7,00 kr"),
+    ]
+    total = (synced_sek + D(7)).quantize(D("0.01"))
+    assert f'id="roi-ai">{total}'.replace(".", ",") in html
+
+
+def test_ai_calls_this_month_counts_gateway_calls_only(page_a: Client, user_a: Any) -> None:
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    with time_machine.travel(now, tick=False):
+        for hour in range(7):
+            LedgerRowFactory(user=user_a, created_at=now.replace(hour=hour), cost_sek=D(1))
+        _synced(user_a, [dt.date(2026, 11, n) for n in range(1, 11)], D("0.1"))
+        html = page_a.get("/dashboard/settings/").content.decode()
+    assert "<dd>7</dd>" in html

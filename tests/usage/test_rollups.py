@@ -23,9 +23,11 @@ from apps.usage.models import (
     UsageSource,
     UsageStatus,
 )
-from apps.usage.rollups import SUM_COLUMNS, ledger_facts, rollup_apply, rollups_rebuild
+from apps.usage.rollups import SUM_COLUMNS, LedgerFacts, ledger_facts, rollup_apply, rollups_rebuild
 from apps.usage.services import (
+    Adjustment,
     TokenCounts,
+    usage_adjustments_write,
     usage_expire_stale_pending,
     usage_finish,
     usage_mark_error,
@@ -156,7 +158,30 @@ def _mixed_history(user_a: Any, user_b: Any) -> list[AIUsageLog]:
             created_at=day1,
         )
         rollup_apply(before=None, after=ledger_facts(adjustment))
-    return [*rows, adjustment]
+    # Adjustments through the sync's own service: one created, then changed (tokens and cost),
+    # one on a model the gateway never called (cost and tokens but no call of its own key).
+    with transaction.atomic():
+        usage_adjustments_write(
+            user=user_a,
+            day=day2.date(),
+            adjustments={
+                "openai/gpt-4o-mini": Adjustment(Decimal("0.3"), TokenCounts(prompt=40, completion=10)),
+                "outside/model": Adjustment(Decimal("2"), TokenCounts(prompt=500, completion=100)),
+            },
+        )
+    with transaction.atomic():
+        usage_adjustments_write(
+            user=user_a,
+            day=day2.date(),
+            adjustments={
+                "openai/gpt-4o-mini": Adjustment(Decimal("0.35"), TokenCounts(prompt=45, completion=10))
+            },
+        )
+    synced = list(
+        AIUsageLog.objects.filter(user=user_a, source=UsageSource.ACTIVITY_SYNC, activity_date=day2.date())
+    )
+    assert len(synced) == 2
+    return [*rows, adjustment, *synced]
 
 
 def test_rebuild_equals_the_incremental_rollups_after_a_mixed_history(user_a: Any, user_b: Any) -> None:
@@ -165,7 +190,7 @@ def test_rebuild_equals_the_incremental_rollups_after_a_mixed_history(user_a: An
     _assert_levels_agree()
     rollups_rebuild()
     assert _levels() == incremental
-    assert [len(level) for level in incremental] == [8, 7, 5]  # two days of a key share a month
+    assert [len(level) for level in incremental] == [10, 8, 5]  # two days of a key share a month
 
 
 def test_every_level_is_the_sum_of_the_days_across_a_month_boundary(user_a: Any, user_b: Any) -> None:
@@ -197,14 +222,17 @@ def test_rollups_equal_an_independent_sum_over_the_ledger(user_a: Any, user_b: A
     _mixed_history(user_a, user_b)
     for user in (user_a, user_b):
         ledger = AIUsageLog.objects.filter(user=user).exclude(status=UsageStatus.PENDING)
+        # A call is a gateway row; sync adjustments add tokens and cost only.
+        calls = ledger.filter(source=UsageSource.GATEWAY)
         rolled = DailyUsage.objects.filter(user=user)
-        assert sum(r.calls for r in rolled) == ledger.count()
-        assert sum(r.successful for r in rolled) == ledger.filter(status="success").count()
-        assert sum(r.errors for r in rolled) == ledger.exclude(status="success").count()
-        assert sum(r.unpriced for r in rolled) == ledger.filter(cost_usd__isnull=True).count()
-        assert sum(r.fallbacks for r in rolled) == ledger.filter(is_fallback=True).count()
+        assert sum(r.calls for r in rolled) == calls.count()
+        assert sum(r.successful for r in rolled) == calls.filter(status="success").count()
+        assert sum(r.errors for r in rolled) == calls.exclude(status="success").count()
+        assert sum(r.unpriced for r in rolled) == calls.filter(cost_usd__isnull=True).count()
+        assert sum(r.fallbacks for r in rolled) == calls.filter(is_fallback=True).count()
         assert sum(r.total_tokens for r in rolled) == sum(r.total_tokens for r in ledger)
-        assert sum(r.latency_ms_sum for r in rolled) == sum(r.latency_ms or 0 for r in ledger)
+        assert sum(r.latency_ms_sum for r in rolled) == sum(r.latency_ms or 0 for r in calls)
+        assert sum(r.latency_count for r in rolled) == calls.filter(latency_ms__isnull=False).count()
         assert sum(r.cost_usd for r in rolled).quantize(USD_PLACES) == sum(
             (r.cost_usd or Decimal(0) for r in ledger), Decimal(0)
         ).quantize(USD_PLACES)
@@ -216,8 +244,16 @@ def test_the_mixed_history_lands_on_the_right_days_and_keys(user_a: Any, user_b:
     assert {(r.use_case, r.cost_source, r.calls, r.errors) for r in a_nov1 if r.calls} == {
         ("chat", "provider_reported", 1, 1),  # marked invalid afterwards: an error that was billed
         ("chat", "generation_lookup", 1, 0),
-        ("generic", "provider_reported", 1, 0),
     }
+    # The sync adjustment is spend, not a call: its cost and nothing else.
+    synced = DailyUsage.objects.get(user=user_a, day=dt.date(2026, 11, 1), source="activity_sync")
+    assert (synced.calls, synced.successful, synced.errors, synced.latency_count) == (0, 0, 0, 0)
+    assert (synced.use_case, synced.cost_usd) == ("generic", Decimal("1.25"))
+    # Changed by a second sync: the rollup holds the new figures, still no call.
+    changed = DailyUsage.objects.get(
+        user=user_a, day=dt.date(2026, 11, 2), model="openai/gpt-4o-mini", source="activity_sync"
+    )
+    assert (changed.calls, changed.total_tokens, changed.cost_usd) == (0, 55, Decimal("0.35"))
     a_nov2 = DailyUsage.objects.get(user=user_a, day=dt.date(2026, 11, 2), cost_source="generation_lookup")
     assert (a_nov2.calls, a_nov2.total_tokens, a_nov2.cost_usd) == (1, 120, Decimal("0.02"))
     expired = DailyUsage.objects.get(user=user_b, day=dt.date(2026, 11, 2))
@@ -385,3 +421,26 @@ def test_a_rebuild_racing_live_writes_neither_loses_nor_double_counts(user_a: An
     assert _levels() == incremental
     row = DailyUsage.objects.get(user=user_a, cost_source="provider_reported")
     assert (row.calls, row.total_tokens) == (60, 120)
+
+
+def test_the_migration_takes_old_adjustment_counts_out_like_a_rebuild(user_a: Any, user_b: Any) -> None:
+    """Existing databases rolled adjustments up as calls; the migration leaves what a rebuild gives."""
+    import importlib
+
+    from django.db import connection
+
+    _mixed_history(user_a, user_b)
+    expected = _levels()
+    # The old rule, added on top: each adjustment row was one successful call.
+    for row in AIUsageLog.objects.filter(source=UsageSource.ACTIVITY_SYNC):
+        facts = ledger_facts(row)
+        assert facts is not None
+        zero = LedgerFacts(key=facts.key, sums=(0,) * len(SUM_COLUMNS))
+        old = LedgerFacts(key=facts.key, sums=(1, 1, 0, 0, 0, *(0,) * 7))
+        rollup_apply(before=zero, after=old)
+    assert _levels() != expected
+    migration = importlib.import_module("apps.usage.migrations.0006_sync_adjustments_are_not_calls")
+    migration.adjustments_are_not_calls(None, type("Editor", (), {"connection": connection})())
+    assert _levels() == expected
+    rollups_rebuild()
+    assert _levels() == expected

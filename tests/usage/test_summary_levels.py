@@ -18,7 +18,8 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.core.periods import Period
 from apps.usage.models import AIUsageLog
-from apps.usage.selectors import rollup_plan, usage_summary
+from apps.usage.selectors import SYNCED_USE_CASE, rollup_plan, usage_summary
+from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
 from tests.factories import AIUsageLogFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,22 @@ def history(user_a: Any, user_b: Any) -> tuple[Any, Any]:
                     cost_usd=None if n % 5 == 0 else Decimal("0.02") * scale,
                     latency_ms=100 + n,
                 )
+        # Sync adjustments (spend without calls) on month edges, inside and outside the periods,
+        # and today (read from the ledger); a model only ever seen in an adjustment.
+        for n, day in enumerate((D(2026, 9, 30), D(2026, 10, 1), D(2026, 10, 30), D(2026, 11, 27), TODAY)):
+            for user, scale in ((user_a, 1), (user_b, 1000)):
+                usage_adjustments_write(
+                    user=user,
+                    day=day,
+                    adjustments={
+                        "openai/gpt-4o-mini": Adjustment(
+                            Decimal("0.5") * (n + 1) * scale, TokenCounts(prompt=100 + n, completion=7)
+                        ),
+                        "outside/only": Adjustment(
+                            Decimal("0.25") * scale, TokenCounts(prompt=3, completion=1)
+                        ),
+                    },
+                )
         AIUsageLogFactory(user=user_a, created_at=_at(TODAY, 9), cost_usd=Decimal("0.04"))
         AIUsageLog.objects.create(
             user=user_a, provider="openrouter", model="x", use_case="chat", created_at=NOW
@@ -117,29 +134,48 @@ def test_every_period_is_the_ledgers_sum(history: tuple[Any, Any], period: Perio
         summary = usage_summary(user=user, period=period)
     assert len(queries) <= 2
     rows = _ledger(user, period)
+    # A call is a gateway row; sync adjustments add tokens and cost only.
+    calls = [r for r in rows if r.source == "gateway"]
+    synced = [r for r in rows if r.source == "activity_sync"]
     totals = summary.totals
-    assert totals.calls == len(rows)
-    assert totals.successful == sum(r.status == "success" for r in rows)
-    assert totals.errors == sum(r.status != "success" for r in rows)
-    assert totals.unpriced == sum(r.cost_usd is None for r in rows)
-    assert totals.fallbacks == sum(bool(r.is_fallback) for r in rows)
+    assert totals.calls == len(calls)
+    assert totals.successful == sum(r.status == "success" for r in calls)
+    assert totals.errors == sum(r.status != "success" for r in calls)
+    assert totals.unpriced == sum(r.cost_usd is None for r in calls)
+    assert totals.fallbacks == sum(bool(r.is_fallback) for r in calls)
     assert totals.total_tokens == sum(r.total_tokens for r in rows)
-    assert totals.latency_ms_sum == sum(r.latency_ms or 0 for r in rows)
+    assert totals.latency_ms_sum == sum(r.latency_ms or 0 for r in calls)
+    assert totals.latency_count == sum(r.latency_ms is not None for r in calls)
     places = Decimal("1e-9")
-    assert totals.cost_usd.quantize(places) == sum(
-        (r.cost_usd or Decimal(0) for r in rows), Decimal(0)
-    ).quantize(places)
-    by_model: dict[str, int] = {}
+
+    def usd(of: list[AIUsageLog]) -> Decimal:
+        return sum((r.cost_usd or Decimal(0) for r in of), Decimal(0)).quantize(places)
+
+    assert totals.cost_usd.quantize(places) == usd(rows)
+    assert totals.synced_cost_usd.quantize(places) == usd(synced)
+    assert totals.gateway_cost_usd.quantize(places) == usd(calls)
+    if calls:
+        assert (totals.average_cost_usd * len(calls)).quantize(places) == usd(calls)
+    by_model: dict[str, tuple[int, Decimal]] = {}
     for r in rows:
-        by_model[r.model] = by_model.get(r.model, 0) + 1
-    assert {m["model"]: m["calls"] for m in summary.by_model} == by_model
+        n, cost = by_model.get(r.model, (0, Decimal(0)))
+        by_model[r.model] = (n + (r.source == "gateway"), cost + (r.cost_usd or 0))
+    # Every model with cost is listed, also one with no call (only synced spend).
+    assert {m["model"]: (m["calls"], m["cost_usd"].quantize(places)) for m in summary.by_model} == {
+        m: (n, cost.quantize(places)) for m, (n, cost) in by_model.items()
+    }
+    by_use_case: dict[str, int] = {}
+    for r in rows:
+        key = SYNCED_USE_CASE if r.source == "activity_sync" else r.use_case
+        by_use_case[key] = by_use_case.get(key, 0) + (r.source == "gateway")
+    assert {u["use_case"]: u["calls"] for u in summary.by_use_case} == by_use_case
     for provider in ("openrouter", "system"):
         part = summary.for_provider(provider).totals
-        assert part.calls == sum(r.provider == provider for r in rows)
+        assert part.calls == sum(r.provider == provider for r in calls)
     by_day: dict[dt.date, int] = {}
     for r in rows:
         day = r.created_at.astimezone(dt.UTC).date()
-        by_day[day] = by_day.get(day, 0) + 1
+        by_day[day] = by_day.get(day, 0) + (r.source == "gateway")
     assert {d["day"]: d["calls"] for d in summary.by_day} == by_day
     assert not [row for row in summary.by_model if row["calls"] < 0]
 

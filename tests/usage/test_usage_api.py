@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.usage.models import AIUsageLog
@@ -122,6 +123,32 @@ def test_summary_totals_are_exact_and_mine_alone(api_a: Any, user_a: Any, user_b
     assert [m["model"] for m in body["by_model"]] == ["mistral/large", "openai/gpt-4o-mini"]
     assert [d["day"] for d in body["by_day"]] == ["2026-11-02", "2026-11-03"]
     assert {u["use_case"] for u in body["by_use_case"]} == {"chat", "lead_enrichment"}
+
+
+def test_summary_lists_synced_spend_without_calls(api_a: Any, user_a: Any, user_b: Any) -> None:
+    """A sync adjustment adds cost and tokens, no call; it is its own use case, not ``generic``."""
+    from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
+
+    AIUsageLogFactory(
+        user=user_a,
+        created_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC),
+        cost_usd=Decimal("0.01"),
+        use_case="generic",
+    )
+    for user, usd in ((user_a, Decimal("0.5")), (user_b, Decimal("70"))):
+        usage_adjustments_write(
+            user=user,
+            day=dt.date(2026, 11, 2),
+            adjustments={"outside/model": Adjustment(usd, TokenCounts(prompt=100, completion=20))},
+        )
+    body = api_a.get("/api/usage/summary/", {"start": "2026-11-01", "end": "2026-11-30"}).json()
+    assert (body["totals"]["calls"], body["totals"]["successful"]) == (1, 1)
+    assert Decimal(body["totals"]["cost_usd"]) == Decimal("0.51")
+    assert body["totals"]["total_tokens"] == 15 + 120
+    by_use_case = {u["use_case"]: (u["calls"], Decimal(u["cost_usd"])) for u in body["by_use_case"]}
+    assert by_use_case == {"activity_sync": (0, Decimal("0.5")), "generic": (1, Decimal("0.01"))}
+    by_model = {m["model"]: m["calls"] for m in body["by_model"]}
+    assert by_model == {"outside/model": 0, "openai/gpt-4o-mini": 1}
 
 
 def test_summary_rejects_a_reversed_range(api_a: Any) -> None:
@@ -257,3 +284,20 @@ def test_a_bad_page_link_is_a_400(api_a: Any) -> None:
     assert response.json()["error"]["fields"] == {
         "cursor": ["Länken till sidan är ogiltig; börja från första sidan."]
     }
+
+
+def test_the_latest_calls_lists_gateway_calls_not_adjustments(page_a: Any, user_a: Any) -> None:
+    """ "Latest AI calls" on the landing page: a sync adjustment is no call (it would read "Generic prompt")."""
+    from apps.usage.services import Adjustment, TokenCounts, usage_adjustments_write
+
+    now = timezone.now()
+    AIUsageLogFactory(user=user_a, created_at=now - dt.timedelta(days=1), model="real/model", use_case="chat")
+    usage_adjustments_write(
+        user=user_a,
+        day=now.date(),
+        adjustments={"synced/model": Adjustment(Decimal("1"), TokenCounts(prompt=1, completion=1))},
+    )
+    html = page_a.get("/dashboard/analytics/overview/").content.decode()
+    # The landing page's overview card names models only in its latest calls.
+    assert "real/model" in html
+    assert "synced/model" not in html

@@ -158,9 +158,11 @@ class FixedCostsSerializer(serializers.Serializer[Any]):
 
 
 class UseCaseCostSerializer(serializers.Serializer[Any]):
-    use_case = serializers.CharField()
+    use_case = serializers.CharField(
+        help_text="The use case; `activity_sync` for spend synced from OpenRouter (outside the gateway, no calls)."
+    )
     total_sek = _Money()
-    calls = serializers.IntegerField()
+    calls = serializers.IntegerField(help_text="Calls through the gateway.")
     unpriced = serializers.IntegerField()
 
 

@@ -38,7 +38,12 @@ class UsageLogFilterSerializer(PeriodQuerySerializer):
 
 
 class TotalsSerializer(serializers.Serializer[Any]):
-    calls = serializers.IntegerField(help_text="Finished calls (pending ones are not counted yet).")
+    calls = serializers.IntegerField(
+        help_text=(
+            "Finished calls through the gateway (pending ones are not counted yet). Spend synced from "
+            "OpenRouter's activity (outside the gateway) is in the tokens and cost but has no calls."
+        )
+    )
     successful = serializers.IntegerField()
     failed = serializers.IntegerField(
         source="errors", help_text="Calls that failed: error, timeout, cancelled, rate limited."
@@ -57,7 +62,9 @@ class ModelTotalsSerializer(TotalsSerializer):
 
 
 class UseCaseTotalsSerializer(TotalsSerializer):
-    use_case = serializers.CharField()
+    use_case = serializers.CharField(
+        help_text="The use case; `activity_sync` for spend synced from OpenRouter (outside the gateway, no calls)."
+    )
 
 
 class DayTotalsSerializer(TotalsSerializer):
