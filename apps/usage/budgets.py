@@ -36,6 +36,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db.models import Sum
 from django.utils import timezone
 
+from apps.core.api.throttling import redis_write_client
 from apps.core.localcache import MISSING, LocalCache
 from apps.core.money import usd_sek_rate
 from apps.integrations.account import account_models_get
@@ -211,7 +212,9 @@ def _redis_client(key: str) -> Any | None:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(key, write=True)
+    # Built once per backend (per thread), not per operation as Django does: a budget costs two
+    # round trips per call, and a fresh client each time cost more than the trips themselves.
+    return redis_write_client(backend)
 
 
 def _add_and_read(add_key: str, delta: int, read_keys: list[str]) -> dict[str, int | None]:

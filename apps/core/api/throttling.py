@@ -19,7 +19,7 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, User
 from apps.core import money
 
 
-def _write_client(backend: RedisCache) -> Any:
+def redis_write_client(backend: RedisCache) -> Any:
     """The backend's client for writes, built once per backend instance (one per thread).
 
     Django builds a new ``redis.Redis`` per operation, copying its table of ~170 response
@@ -40,7 +40,7 @@ def _count(key: str, *, ttl: int) -> int:
     backend = caches["default"]  # the backend itself: ``cache`` is a proxy isinstance cannot see through
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
-        pipe = _write_client(backend).pipeline(transaction=False)
+        pipe = redis_write_client(backend).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, ttl, nx=True)
         pipe.get(backend.make_and_validate_key(money.rates_version_key()))
@@ -101,4 +101,4 @@ class ScopedThrottle(FixedWindowMixin, ScopedRateThrottle):
         return super().allow_request(request, view)
 
 
-__all__ = ["AnonThrottle", "ScopedThrottle", "UserThrottle"]
+__all__ = ["AnonThrottle", "ScopedThrottle", "UserThrottle", "redis_write_client"]
