@@ -394,6 +394,24 @@ def reconcile(live: Live, tenant: Tenant) -> Any:
     return run
 
 
+def timed_out_then_reconciled(live: Live, tenant: Tenant) -> Any:
+    """A read timeout's row: one ``timeout`` row left for reconciliation, which then settles it to
+    exactly what the emulator billed. Returns the settled row."""
+    invariant(
+        live,
+        tenant,
+        status="timeout",
+        attempts=1,
+        error_code="read_timeout",
+        billed=True,
+        awaits_reconciliation=True,
+    )
+    reconcile(live, tenant)
+    row = gateway_rows(tenant)[0]
+    same_as_generation(row, live.generations(tenant.key_hash)[0])
+    return row
+
+
 def day_totals_match(live: Live, tenant: Tenant) -> str:
     """After the sync: the tenant's ledger (gateway rows and adjustment rows) for today equals
     what the emulator billed its key, to the last decimal; no row is left without a cost."""
@@ -519,18 +537,7 @@ def f_read_timeout(live: Live) -> str:
     check(error_of(again) == (504, "maybe_billed"), f"the retry answered {error_of(again)}")
     check(again.headers.get("Idempotent-Replayed") == "true", "the retry was not a replay")
     check(again.headers.get("x-should-retry") == "false", "the replayed 504 lost x-should-retry: false")
-    row = invariant(
-        live,
-        t,
-        status="timeout",
-        attempts=1,
-        error_code="read_timeout",
-        billed=True,
-        awaits_reconciliation=True,
-    )
-    reconcile(live, t)
-    row = gateway_rows(t)[0]
-    same_as_generation(row, live.generations(t.key_hash)[0])
+    row = timed_out_then_reconciled(live, t)
     return f"504 x-should-retry false, row timeout; reconciled to {row.cost_usd} USD. " + day_totals_match(
         live, t
     )
@@ -574,17 +581,7 @@ def f_stream_read_timeout(live: Live) -> str:
     response, _ = live.stream_events(t)
     check(error_of(response) == (504, "maybe_billed"), f"answered {error_of(response)}")
     check(response.headers.get("x-should-retry") == "false", "no x-should-retry: false")
-    invariant(
-        live,
-        t,
-        status="timeout",
-        attempts=1,
-        error_code="read_timeout",
-        billed=True,
-        awaits_reconciliation=True,
-    )
-    reconcile(live, t)
-    same_as_generation(gateway_rows(t)[0], live.generations(t.key_hash)[0])
+    timed_out_then_reconciled(live, t)
     return "504 JSON before any event, x-should-retry false; reconciled. " + day_totals_match(live, t)
 
 
@@ -778,17 +775,7 @@ def f_feature_timeout(live: Live) -> str:
     r = live.http.post(f"{live.app}/api/ai/prompt/", json={"prompt": "Hej!"}, headers=live.headers(t))
     check(error_of(r) == (504, "maybe_billed"), f"answered {error_of(r)}")
     check(r.headers.get("x-should-retry") == "false", "no x-should-retry: false")
-    invariant(
-        live,
-        t,
-        status="timeout",
-        attempts=1,
-        error_code="read_timeout",
-        billed=True,
-        awaits_reconciliation=True,
-    )
-    reconcile(live, t)
-    same_as_generation(gateway_rows(t)[0], live.generations(t.key_hash)[0])
+    timed_out_then_reconciled(live, t)
     return "504 x-should-retry false, row timeout, reconciled. " + day_totals_match(live, t)
 
 
