@@ -47,6 +47,43 @@ def wsgi_environ(token: str) -> dict[str, Any]:
     }
 
 
+def print_inclusive_calls(call: Any, *, requests: int, lines: int) -> None:
+    """Python and C function calls made per gateway call, counted inclusively per function.
+
+    Unlike a timing this does not move with the machine's load, so a change's effect on the hot
+    path can be read on a busy machine: fewer calls per request is less CPU per request.
+    """
+    from collections import Counter
+
+    inclusive: Counter[str] = Counter()
+    stack: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event in ("call", "c_call"):
+            name = (
+                f"{arg.__module__ or ''}.{arg.__qualname__}"
+                if event == "c_call"
+                else f"{frame.f_code.co_filename.removeprefix(str(ROOT) + '/')}:{frame.f_code.co_name}"
+            )
+            for seen in set(stack):
+                inclusive[seen] += 1
+            inclusive[name] += 1
+            stack.append(name)
+        elif event in ("return", "c_return", "c_exception") and stack:
+            stack.pop()
+
+    sys.setprofile(profile)
+    try:
+        for _ in range(requests):
+            call()
+    finally:
+        sys.setprofile(None)
+    total = inclusive.most_common(1)[0][1] / requests
+    print(f"function calls per gateway call: {total:.0f}")
+    for name, count in inclusive.most_common(lines):
+        print(f"{count / requests:9.0f}  {name[-110:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -54,6 +91,12 @@ def main() -> None:
     parser.add_argument("--database", default="openrouter_bench")
     parser.add_argument("--redis-db", type=int, default=9)
     parser.add_argument("--cpu", action="store_true", help="cProfile on CPU time instead of pyinstrument")
+    parser.add_argument("--lines", type=int, default=45, help="how many functions cProfile lists")
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="count function calls per call, inclusive per function (a deterministic proxy of CPU)",
+    )
     args = parser.parse_args()
     env = app_env(database=args.database, redis_db=args.redis_db, emulator_port=args.port_base)
     procs = Processes()
@@ -84,7 +127,9 @@ def main() -> None:
         mean = (time.perf_counter() - started) * 1000 / args.requests
         cpu = (time.process_time() - cpu_started) * 1000 / args.requests
         assert set(statuses) == {"200 OK"}, set(statuses)
-        if args.cpu:  # where the CPU goes (waits on the network or the database do not count)
+        if args.calls:
+            print_inclusive_calls(call, requests=min(args.requests, 50), lines=args.lines)
+        elif args.cpu:  # where the CPU goes (waits on the network or the database do not count)
             import cProfile
             import pstats
 
@@ -93,7 +138,7 @@ def main() -> None:
             for _ in range(args.requests):
                 call()
             cpu_profiler.disable()
-            pstats.Stats(cpu_profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(cpu_profiler).sort_stats("cumulative").print_stats(args.lines)
             pstats.Stats(cpu_profiler).sort_stats("tottime").print_stats(30)
         else:
             profiler = Profiler(interval=0.0002, async_mode="disabled")

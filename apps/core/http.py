@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -100,6 +101,21 @@ def _no_cookies() -> CookieJar:
     return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
+class _RefusedCookies(httpx.Cookies):
+    """The cookies of a shared client: always empty, and a response's ``Set-Cookie`` is ignored
+    without being parsed (the refusing jar would parse every one just to drop it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jar = _no_cookies()
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+_REFUSED_COOKIES = _RefusedCookies()
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
@@ -150,10 +166,63 @@ def client(
 
 
 class _SharedClient(httpx.Client):
-    """A process-wide client whose ``close()`` is a no-op: its users come and go, it stays."""
+    """A process-wide client whose ``close()`` is a no-op: its users come and go, it stays.
+
+    It never holds a cookie. What every request of it shares (the absolute URL of a path, the
+    default headers) is computed once, in :func:`build_request`.
+    """
+
+    _URLS_MAX = 256
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.default_headers = list(self.headers.multi_items())
+        self.urls: dict[str, httpx.URL] = {}
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _REFUSED_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise TypeError("a shared client holds no cookies")
+
+    def url_for(self, path: str) -> httpx.URL:
+        url = self.urls.get(path)
+        if url is None:
+            if len(self.urls) >= self._URLS_MAX:
+                self.urls.clear()  # bounded: per-key paths (``/keys/{hash}``) vary
+            url = self.urls[path] = self._merge_url(path)
+        return url
 
     def close(self) -> None:
         return None
+
+
+def build_request(
+    http: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    params: Any = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: httpx.Timeout,
+) -> httpx.Request:
+    """``http.build_request(...)``, the same request; a shared client's fixed parts come ready made.
+
+    Every AI call builds one, so the base-URL merge and header merge of httpx's own
+    ``build_request`` are done once per client and path instead of per call.
+    """
+    if not isinstance(http, _SharedClient) or params:
+        return http.build_request(method, path, params=params, content=content, headers=headers, timeout=timeout)
+    return httpx.Request(
+        method,
+        http.url_for(path),
+        content=content,
+        headers=[*http.default_headers, *(headers or {}).items()],
+        extensions={"timeout": timeout.as_dict()},
+    )
 
 
 _shared: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.Client] = {}
@@ -179,7 +248,6 @@ def shared_client(*, base_url: str, headers: dict[str, str] | None = None) -> ht
                 shared = _shared[key] = _SharedClient(
                     base_url=base_url,
                     headers=headers or {},
-                    cookies=_no_cookies(),
                     timeout=DEFAULT_TIMEOUT,
                     follow_redirects=False,
                     transport=_pool_for(origin_of(base_url)),
@@ -208,7 +276,8 @@ def send(http: httpx.Client, request: httpx.Request, *, stream: bool = False) ->
 
     With ``stream=True`` the body is not read; iterate it with :func:`iter_text` and close it.
     """
-    if origin_of(str(request.url)) != origin_of(str(http.base_url)):
+    url, base = request.url, http.base_url
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
         raise OutboundHTTPError(FailureKind.INVALID_URL, "request leaves the configured origin")
     try:
         response = http.send(request, stream=stream)

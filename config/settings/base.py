@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # API endpoints on every AI call's path skip the page middleware below (see the class).
+    "apps.core.middleware.ApiFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,6 +86,8 @@ AXES_VERBOSE = False  # no start-up banner on every management command's output
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 ROOT_URLCONF = "config.urls"
+# Token-only API endpoints served past the page middleware (apps.core.middleware.ApiFastPathMiddleware).
+API_FAST_PATHS = ["/api/v1/chat/completions"]
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

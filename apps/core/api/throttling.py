@@ -32,19 +32,36 @@ def redis_write_client(backend: RedisCache) -> Any:
     return client
 
 
+# Count, start the window's expiry on the first hit, and read the FX rates' version: one command.
+# (A Lua ``false`` is a null reply; a ``nil`` would end the returned list early.)
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('GET', KEYS[2]) or false}
+"""
+
+
+def _count_script(client: Any) -> Any:
+    """The registered script (one per client: redis-py loads it on first use, by its SHA after)."""
+    script = getattr(client, "_throttle_count_script", None)
+    if script is None:
+        script = client._throttle_count_script = client.register_script(_COUNT_SCRIPT)
+    return script
+
+
 def _count(key: str, *, ttl: int) -> int:
     """Add one to ``key``'s counter and return it; the counter expires ``ttl`` seconds after its
-    first increment. On Redis this is one pipelined round trip (INCR + EXPIRE NX); Django's own
-    ``incr`` checks existence first, which would double it. The same trip reads the FX rates'
-    version, which pricing the call needs next (``money.rates_version_peeked``)."""
+    first increment. On Redis this is one command (a script: INCR, EXPIRE on the first hit, GET);
+    Django's own ``incr`` checks existence first, which would double the round trips. The same
+    command reads the FX rates' version, which pricing the call needs next
+    (``money.rates_version_peeked``)."""
     backend = caches["default"]  # the backend itself: ``cache`` is a proxy isinstance cannot see through
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        pipe = redis_write_client(backend).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, ttl, nx=True)
-        pipe.get(backend.make_and_validate_key(money.rates_version_key()))
-        count, _, version = pipe.execute()
+        client = redis_write_client(backend)
+        count, version = _count_script(client)(
+            keys=[backend.make_and_validate_key(key), backend.make_and_validate_key(money.rates_version_key())],
+            args=[ttl],
+        )
         serializer = backend._cache._serializer  # type: ignore[attr-defined]
         money.rates_version_peeked(serializer.loads(version) if version else 0)
         return int(count)

@@ -274,8 +274,8 @@ class OpenRouterClient:
     ) -> httpx.Response | OpenRouterError:
         """One attempt: the 2xx response, or the error it ended with (returned, not raised)."""
         headers = {**self._auth, "Content-Type": "application/json"} if content is not None else self._auth
-        request = self._http.build_request(
-            method, path, params=params, content=content, headers=headers, timeout=self._timeout(timeout)
+        request = core_http.build_request(
+            self._http, method, path, params=params, content=content, headers=headers, timeout=self._timeout(timeout)
         )
         try:
             response = core_http.send(self._http, request, stream=stream)
