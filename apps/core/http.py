@@ -215,7 +215,9 @@ def build_request(
     ``build_request`` are done once per client and path instead of per call.
     """
     if not isinstance(http, _SharedClient) or params:
-        return http.build_request(method, path, params=params, content=content, headers=headers, timeout=timeout)
+        return http.build_request(
+            method, path, params=params, content=content, headers=headers, timeout=timeout
+        )
     return httpx.Request(
         method,
         http.url_for(path),

@@ -41,7 +41,9 @@ class ApiLanguageMiddleware:
         return in_api_language(request, self.get_response)
 
 
-def in_api_language(request: HttpRequest, get_response: Callable[[HttpRequest], HttpResponse]) -> HttpResponse:
+def in_api_language(
+    request: HttpRequest, get_response: Callable[[HttpRequest], HttpResponse]
+) -> HttpResponse:
     """``get_response(request)`` with the API's language rule, a stream's remaining events included."""
     language = api_language(request.headers.get("Accept-Language", ""))
     with translation.override(language):

@@ -59,7 +59,10 @@ def _count(key: str, *, ttl: int) -> int:
     if isinstance(backend, RedisCache):
         client = redis_write_client(backend)
         count, version = _count_script(client)(
-            keys=[backend.make_and_validate_key(key), backend.make_and_validate_key(money.rates_version_key())],
+            keys=[
+                backend.make_and_validate_key(key),
+                backend.make_and_validate_key(money.rates_version_key()),
+            ],
             args=[ttl],
         )
         serializer = backend._cache._serializer  # type: ignore[attr-defined]

@@ -275,7 +275,13 @@ class OpenRouterClient:
         """One attempt: the 2xx response, or the error it ended with (returned, not raised)."""
         headers = {**self._auth, "Content-Type": "application/json"} if content is not None else self._auth
         request = core_http.build_request(
-            self._http, method, path, params=params, content=content, headers=headers, timeout=self._timeout(timeout)
+            self._http,
+            method,
+            path,
+            params=params,
+            content=content,
+            headers=headers,
+            timeout=self._timeout(timeout),
         )
         try:
             response = core_http.send(self._http, request, stream=stream)
