@@ -28,9 +28,11 @@ def _english_outside_requests() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    from apps.core.after_response import after_response_detach
     from apps.core.localcache import local_caches_clear
     from apps.core.money import usd_sek_rate_forget
 
+    after_response_detach()
     cache.clear()
     usd_sek_rate_forget()
     local_caches_clear()

@@ -71,7 +71,8 @@ def complete(
     so a field named ``user`` or ``use_case`` is validated as a request field and can never bind
     to this function's own arguments. The ledger row's id is always generated here.
     ``finish_after_response``: a successful call's final ledger write waits until the HTTP
-    response was sent (for callers that read nothing back from the row in this request).
+    response was sent (for callers that read nothing back from the row in this request); for a
+    stream, until its last event was sent.
     """
     try:
         clean_messages = validate_messages(messages)
@@ -114,7 +115,7 @@ def complete(
     # Settled by usage_finish when the row is finalised, whatever the outcome.
     log.budget_reservation = decision.reservation if decision else None  # type: ignore[attr-defined]
     if stream:
-        return _open_stream(log, route, body)
+        return _open_stream(log, route, body, finish_after_response=finish_after_response)
     return _complete_once(log, route, body, finish_after_response=finish_after_response)
 
 
@@ -191,7 +192,9 @@ def _complete_once(
     )
 
 
-def _open_stream(log: AIUsageLog, route: Route, body: dict[str, Any]) -> GatewayStream:
+def _open_stream(
+    log: AIUsageLog, route: Route, body: dict[str, Any], *, finish_after_response: bool = False
+) -> GatewayStream:
     started = time.monotonic()
     try:
         upstream, client, served, attempts, is_fallback = stream_with_fallback(route, body)
@@ -205,4 +208,5 @@ def _open_stream(log: AIUsageLog, route: Route, body: dict[str, Any]) -> Gateway
         attempts=attempts,
         is_fallback=is_fallback,
         started=started,
+        finish_after_response=finish_after_response,
     )

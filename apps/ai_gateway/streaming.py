@@ -40,8 +40,11 @@ class GatewayStream:
         attempts: int,
         is_fallback: bool,
         started: float,
+        finish_after_response: bool = False,
     ) -> None:
         self.log = log
+        # A complete answer's ledger write may wait until the response was sent (after [DONE]).
+        self._finish_after_response = finish_after_response
         self.route = route
         self.attempts = attempts
         self.is_fallback = is_fallback
@@ -101,6 +104,7 @@ class GatewayStream:
             status=UsageStatus.SUCCESS if complete else UsageStatus.ERROR,
             error_code="" if complete else "incomplete_stream",
             error_message="" if complete else _("The answer stopped before it was complete."),
+            write_after_response=complete and self._finish_after_response,
         )
         if not complete:
             raise errors.GatewayError(

@@ -9,9 +9,10 @@ does the work at once. A failing callback is logged; the others still run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from django.http import HttpRequest, HttpResponseBase
 
@@ -28,6 +29,12 @@ def after_response(callback: Callback) -> bool:
         return False
     queue.append(callback)
     return True
+
+
+def after_response_detach() -> None:
+    """Forget a queue this thread still holds: a streamed response that was never closed keeps
+    its queue open (the test runner calls this between tests; a server closes every response)."""
+    _queue.set(None)
 
 
 def _run(queue: list[Callback]) -> None:
@@ -49,11 +56,23 @@ class AfterResponseMiddleware:
         try:
             response = self.get_response(request)
         except BaseException:
+            _queue.reset(token)
             _run(queue)  # no response will be closed: do the work now
             raise
-        finally:
-            _queue.reset(token)
+        if response.streaming:
+            # A stream's body is produced, and closed, after this returns, by the same server
+            # thread: the queue stays open for it until close(), whose last step runs it.
+            response._resource_closers.append(lambda: _close(token, queue))  # type: ignore[attr-defined]
+            return response
+        _queue.reset(token)
         if queue:
             # Django calls these from ``response.close()``, before its request_finished signal.
             response._resource_closers.append(lambda: _run(queue))  # type: ignore[attr-defined]
         return response
+
+
+def _close(token: Token[list[Callback] | None], queue: list[Callback]) -> None:
+    # Closed from another context than the request's (ValueError): there is nothing to restore.
+    with contextlib.suppress(ValueError):
+        _queue.reset(token)
+    _run(queue)

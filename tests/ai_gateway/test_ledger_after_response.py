@@ -81,6 +81,36 @@ def test_the_row_is_final_once_the_server_closes_the_response(
     assert row.cost_sek == row.cost_usd * row.fx_rate
 
 
+def test_a_streamed_answer_is_finished_after_its_last_event(
+    wsgi_app: Any, user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    token = api_token_create(user=user_a, name="partner").plaintext
+    body = json.dumps({"model": "openai/gpt-4o-mini", "messages": HELLO, "stream": True}).encode()
+    response = wsgi_app(_environ(token, body), lambda status, headers: None)
+    events = b"".join(response).decode().split("\n\n")
+    assert events[-2] == "data: [DONE]"
+    # Every event, [DONE] included, is out before the ledger write.
+    row = AIUsageLog.objects.get()
+    assert (row.status, row.streamed) == ("pending", True)
+    response.close()
+    row.refresh_from_db()
+    generation = emulator.generations[0]
+    assert (row.status, row.generation_id, row.cost_usd) == ("success", generation.id, generation.cost)
+
+
+def test_a_stream_that_breaks_is_recorded_before_its_error_event(
+    wsgi_app: Any, user_a: Any, configured_a: Any, emulator: Any
+) -> None:
+    emulator.inject("midstream_error")
+    token = api_token_create(user=user_a, name="partner").plaintext
+    body = json.dumps({"model": "openai/gpt-4o-mini", "messages": HELLO, "stream": True}).encode()
+    response = wsgi_app(_environ(token, body), lambda status, headers: None)
+    b"".join(response)
+    # A failure is written at once (the error event already names the row).
+    assert AIUsageLog.objects.get().status != "pending"
+    response.close()
+
+
 def test_outside_a_request_the_gateway_writes_the_row_at_once(
     user_a: Any, configured_a: Any, emulator: Any
 ) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
 
 from apps.core.after_response import AfterResponseMiddleware, after_response
@@ -64,3 +65,34 @@ def test_work_queued_before_an_unhandled_exception_runs_at_once() -> None:
     with pytest.raises(KeyboardInterrupt):
         AfterResponseMiddleware(view)(RequestFactory().get("/"))
     assert ran == ["work"]
+
+
+def test_a_stream_queues_work_while_it_is_produced_and_it_runs_after_close() -> None:
+    ran: list[str] = []
+
+    def body() -> Iterator[bytes]:
+        yield b"data: 1\n\n"
+        assert after_response(lambda: ran.append("finish")) is True
+        yield b"data: [DONE]\n\n"
+
+    def cancelled() -> Iterator[bytes]:
+        try:
+            yield b"data: 1\n\n"
+            yield b"data: 2\n\n"
+        finally:  # the caller went away: closing the stream may queue work too
+            after_response(lambda: ran.append("cancelled"))
+
+    response = AfterResponseMiddleware(lambda request: StreamingHttpResponse(body()))(
+        RequestFactory().get("/")
+    )
+    assert b"".join(response) == b"data: 1\n\ndata: [DONE]\n\n"
+    assert ran == []  # every event is out; the work waits for close()
+    response.close()
+    assert ran == ["finish"]
+
+    response = AfterResponseMiddleware(lambda request: StreamingHttpResponse(cancelled()))(
+        RequestFactory().get("/")
+    )
+    next(iter(response))
+    response.close()
+    assert ran == ["finish", "cancelled"]

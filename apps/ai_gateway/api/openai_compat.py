@@ -236,8 +236,8 @@ class ChatCompletionsView(APIView):
                 model=chat.model,
                 stream=chat.stream,
                 options=chat.options,
-                # A JSON answer needs nothing back from the ledger row: write it after sending.
-                finish_after_response=not chat.stream,
+                # The answer needs nothing back from the ledger row: write it after sending.
+                finish_after_response=True,
             )
         except errors.GatewayError as exc:
             if record is not None:
