@@ -195,6 +195,20 @@ class _SharedClient(httpx.Client):
             url = self.urls[path] = self._merge_url(path)
         return url
 
+    def send_plain(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """``send(request)`` for what a shared client sends: no auth flow, no redirect to follow,
+        no cookie, no event hook, so straight to its transport (httpx's steps for those are a few
+        hundred Python calls, on every AI call's path). The timeouts travel in the request."""
+        response = self._transport.handle_request(request)
+        response.request = request
+        if not stream:
+            try:
+                response.read()
+            except BaseException:
+                response.close()
+                raise
+        return response
+
     def close(self) -> None:
         return None
 
@@ -282,7 +296,10 @@ def send(http: httpx.Client, request: httpx.Request, *, stream: bool = False) ->
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
         raise OutboundHTTPError(FailureKind.INVALID_URL, "request leaves the configured origin")
     try:
-        response = http.send(request, stream=stream)
+        if isinstance(http, _SharedClient):
+            response = http.send_plain(request, stream=stream)
+        else:
+            response = http.send(request, stream=stream)
     except httpx.HTTPError as exc:
         raise _translate(exc) from None
     except httpx.InvalidURL:
