@@ -24,20 +24,20 @@ BODY = json.dumps(
 ).encode()
 
 
-def wsgi_environ(token: str) -> dict[str, Any]:
+def wsgi_environ(token: str, body: bytes = BODY) -> dict[str, Any]:
     return {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": "/api/v1/chat/completions",
         "QUERY_STRING": "",
         "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(BODY)),
+        "CONTENT_LENGTH": str(len(body)),
         "HTTP_AUTHORIZATION": f"Bearer {token}",
         "HTTP_HOST": "127.0.0.1",
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(BODY),
+        "wsgi.input": io.BytesIO(body),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--database", default="openrouter_bench")
     parser.add_argument("--redis-db", type=int, default=9)
     parser.add_argument("--cpu", action="store_true", help="cProfile on CPU time instead of pyinstrument")
+    parser.add_argument("--stream", action="store_true", help="streamed calls (SSE) instead of JSON")
     parser.add_argument("--lines", type=int, default=45, help="how many functions cProfile lists")
     parser.add_argument(
         "--calls",
@@ -114,8 +115,10 @@ def main() -> None:
         app = WSGIHandler()
         statuses: list[str] = []
 
+        request_body = json.dumps({**json.loads(BODY), "stream": True}).encode() if args.stream else BODY
+
         def call() -> None:
-            body = app(wsgi_environ(token), lambda status, headers: statuses.append(status))
+            body = app(wsgi_environ(token, request_body), lambda status, headers: statuses.append(status))
             b"".join(body)
             body.close()  # type: ignore[attr-defined]
 
