@@ -82,11 +82,12 @@ def openrouter_key_clean(value: str) -> str:
 
 def is_model_id(value: object) -> bool:
     """True when ``value`` is a model id in the strict ``vendor/model[:variant]`` shape."""
+    # fullmatch: ``$`` alone would also accept a trailing newline. The pattern's characters
+    # exclude every space, control and invisible character, so nothing hidden can pass.
     return (
         isinstance(value, str)
         and 0 < len(value) <= MODEL_ID_MAX_LENGTH
-        and not _has_hidden_characters(value)
-        and _MODEL_ID.match(value) is not None
+        and _MODEL_ID.fullmatch(value) is not None
     )
 
 
