@@ -31,6 +31,7 @@ from harness import (
     ROOT,
     Processes,
     app_env,
+    cpu_seconds,
     pct,
     prepare_database,
     start_emulator,
@@ -83,7 +84,10 @@ def main() -> None:
             start_litellm(
                 procs, port=peer_port, emulator_port=emulator_port, inference_key=key, workers=args.workers
             )
-        measure(args, key=key, token=token, ports=(emulator_port, app_port, peer_port))
+        roots = {"emulator": procs.procs[0].pid, "gunicorn (ours)": procs.procs[1].pid}
+        if args.peer:
+            roots[args.peer] = procs.procs[2].pid
+        measure(args, key=key, token=token, ports=(emulator_port, app_port, peer_port), roots=roots)
     finally:
         procs.stop()
         print(f"\n(total {time.monotonic() - started:.0f} s)")
@@ -118,7 +122,14 @@ def add_budget_tenant(env: dict[str, str], *, inference_key: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int, int, int]) -> None:
+def measure(
+    args: argparse.Namespace,
+    *,
+    key: str,
+    token: str,
+    ports: tuple[int, int, int],
+    roots: dict[str, int],
+) -> None:
     import os
 
     sys.path.insert(0, str(ROOT))
@@ -170,12 +181,23 @@ def measure(args: argparse.Namespace, *, key: str, token: str, ports: tuple[int,
         timed(call, 40, args.concurrency)
     print(f"{'path':<40}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
     results: dict[tuple[str, int], list[float]] = {}
+    cpu: dict[tuple[str, int], dict[str, float]] = {}
     for concurrency in (1, args.concurrency):
         for letter, name, call in paths:
+            before = cpu_seconds(roots)
             samples = timed(call, args.requests, concurrency)
+            after = cpu_seconds(roots)
+            cpu[(letter, concurrency)] = {k: (after[k] - before[k]) * 1000 / len(samples) for k in after}
             results[(letter, concurrency)] = samples
             label = f"{letter}: {name} (c={concurrency})"
             print(f"{label:<40}{len(samples):>6}{pct(samples, 50):>10.2f}{pct(samples, 95):>10.2f}")
+    print()
+    # Where the machine's CPU went per call (ms), every process counted: on 2 cores under load
+    # this, not waiting, decides the latency.
+    columns = list(next(iter(cpu.values())))
+    print(f"{'CPU ms per call':<28}" + "".join(f"{c[:14]:>15}" for c in columns))
+    for (letter, concurrency), used in cpu.items():
+        print(f"{f'{letter} (c={concurrency})':<28}" + "".join(f"{used[c]:>15.2f}" for c in columns))
     print()
     for concurrency in (1, args.concurrency):
         a = results[("a", concurrency)]

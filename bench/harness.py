@@ -75,6 +75,44 @@ class Processes:
                 proc.wait(timeout=5)
 
 
+def _proc_stats() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command name, CPU seconds used so far) for every process visible."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    return stats
+
+
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process tree (a root pid and its descendants),
+    plus every ``postgres`` and ``redis-server`` process (the database and cache servers)."""
+    stats = _proc_stats()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    result: dict[str, float] = {}
+    for label, root in roots.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += stats.get(pid, (0, "", 0.0))[2]
+            todo.extend(children.get(pid, []))
+        result[label] = total
+    for server in ("postgres", "redis-server"):
+        result[server] = sum(cpu for _, name, cpu in stats.values() if name == server)
+    result["bench client"] = stats.get(os.getpid(), (0, "", 0.0))[2]
+    return result
+
+
 def read_until(stream: IO[str] | None, pattern: str, timeout: float = 60) -> re.Match[str]:
     """Read a child's output until a line matches ``pattern`` (the emulator prints its keys)."""
     assert stream is not None

@@ -58,7 +58,11 @@ class AIUsageLog(models.Model):
     where a known cost came from and flags ``unpriced`` rows.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Indexed through "usage_user_created" (user first): a separate index on user alone would be
+    # one more write on every insert and every finishing update of the ledger.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     generation_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (unique when present)
     source = models.CharField(max_length=20, choices=UsageSource.choices, default=UsageSource.GATEWAY)
@@ -113,8 +117,16 @@ class AIUsageLog(models.Model):
             models.Index(fields=["user", "created_at"], name="usage_user_created"),
             models.Index(fields=["user", "use_case", "created_at"], name="usage_user_usecase_created"),
             models.Index(fields=["user", "model", "created_at"], name="usage_user_model_created"),
-            models.Index(fields=["user", "activity_date"], name="usage_user_activity_date"),
-            models.Index(fields=["status", "created_at"], name="usage_status_created"),
+            # Partial indexes: a gateway row (no activity date) never enters the first, and leaves
+            # the second when it is finished, so neither costs the hot path's finishing update.
+            models.Index(
+                fields=["user", "activity_date"],
+                condition=Q(activity_date__isnull=False),
+                name="usage_user_activity_date",
+            ),
+            models.Index(
+                fields=["created_at"], condition=Q(status=UsageStatus.PENDING), name="usage_pending_created"
+            ),
         ]
 
     def __str__(self) -> str:
