@@ -65,9 +65,10 @@ class APITokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid Authorization header.")) from None
-        return self._authenticate_token(raw)
+        return self.authenticate_token(raw)
 
-    def _authenticate_token(self, raw: str) -> tuple[Any, APIToken]:
+    def authenticate_token(self, raw: str) -> tuple[Any, APIToken]:
+        """The user and token of the plaintext token ``raw``; ``AuthenticationFailed`` if none."""
         digest = token_digest(raw)
         known = _known.get(digest)
         if known is MISSING:

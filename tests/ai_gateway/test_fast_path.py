@@ -11,10 +11,13 @@ import json
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 from django.urls import resolve
 
+from apps.ai_gateway.api.openai_compat import ChatCompletionsView
+from apps.core.api.throttling import ScopedThrottle
 from apps.core.middleware import ApiFastPathMiddleware
 from apps.usage.models import AIUsageLog
 from tests.factories import APITokenFactory
@@ -72,3 +75,105 @@ def test_other_paths_still_pass_the_page_middleware(user_a: Any) -> None:
     page = client.get("/dashboard/")
     assert page.status_code == 200
     assert page["X-Frame-Options"] == "DENY"  # XFrameOptionsMiddleware, below the fast path
+
+
+@pytest.fixture
+def token(user_a: Any) -> str:
+    return APITokenFactory(user=user_a).plaintext
+
+
+@pytest.fixture
+def drf_posts(monkeypatch: Any) -> list[str]:
+    """Every time the DRF view's own ``post`` runs (the lean path never calls it)."""
+    seen: list[str] = []
+    original = ChatCompletionsView.post
+
+    def post(self: Any, request: Any) -> Any:
+        seen.append(request.content_type)
+        return original(self, request)
+
+    monkeypatch.setattr(ChatCompletionsView, "post", post)
+    return seen
+
+
+def test_the_common_call_never_enters_drf_and_answers_as_drf_would(
+    token: str, configured_a: Any, emulator: Any, drf_posts: list[str]
+) -> None:
+    client = Client()
+    lean = _post(client, Authorization=f"Bearer {token}")
+    assert drf_posts == []
+    # With a charset parameter the DRF view answers: the same status, headers and shape.
+    drf = client.post(
+        URL,
+        data=json.dumps(BODY),
+        content_type="application/json; charset=utf-8",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert drf_posts == ["application/json; charset=utf-8"]
+    assert lean.status_code == drf.status_code == 200
+    for header in ("Content-Type", "Allow", "Content-Language"):
+        assert lean[header] == drf[header], header
+    assert lean.json().keys() == drf.json().keys()
+    assert lean.json()["usage"].keys() == drf.json()["usage"].keys()
+    assert AIUsageLog.objects.filter(status="success").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "code"),
+    [
+        ({"Authorization": "Bearer nope"}, BODY, 401, "authentication_failed"),
+        ({}, BODY, 401, "not_authenticated"),
+        ({"Authorization": "Bearer {token}"}, "{not json", 400, "parse_error"),
+        ({"Authorization": "Bearer {token}"}, {**BODY, "n": 2}, 400, "invalid_request"),
+        ({"Authorization": "Bearer {token}", "X-Use-Case": "astrology"}, BODY, 400, "invalid_request"),
+    ],
+)
+def test_refusals_keep_the_api_error_shape_on_either_path(
+    token: str, configured_a: Any, emulator: Any, headers: dict[str, str], body: Any, status: int, code: str
+) -> None:
+    headers = {name: value.format(token=token) for name, value in headers.items()}
+    data = body if isinstance(body, str) else json.dumps(body)
+    response = Client().post(URL, data=data, content_type="application/json", headers=headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == code
+    if status == 401:
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert not emulator.requests
+
+
+def test_the_throttle_counts_each_call_once_whichever_path_serves_it(
+    token: str, configured_a: Any, emulator: Any, monkeypatch: Any, drf_posts: list[str]
+) -> None:
+    monkeypatch.setattr(ScopedThrottle, "THROTTLE_RATES", {"ai": "3/min"})
+    client = Client()
+    auth = {"Authorization": f"Bearer {token}"}
+    with time_machine.travel("2026-11-26 12:00:10Z", tick=False):
+        first = _post(client, **auth)  # lean
+        second = client.post(  # DRF (a charset parameter)
+            URL, data=json.dumps(BODY), content_type="application/json; charset=utf-8", headers=auth
+        )
+        third = _post(client, **auth)  # lean
+        limited = _post(client, **auth)  # lean, over the rate
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 200]
+    assert len(drf_posts) == 1
+    assert limited.status_code == 429
+    assert limited["Content-Type"] == "application/json"
+    assert limited.json()["error"]["code"] == "throttled"
+    assert 49 <= int(limited["Retry-After"]) <= 51
+    assert AIUsageLog.objects.count() == 3  # the refused call made no row and no upstream call
+
+
+def test_an_idempotent_replay_on_the_lean_path(token: str, configured_a: Any, emulator: Any) -> None:
+    client = Client()
+    auth = {"Authorization": f"Bearer {token}", "Idempotency-Key": "order-42"}
+    first = _post(client, **auth)
+    again = _post(client, **auth)
+    assert again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    reused = client.post(
+        URL, data=json.dumps({**BODY, "temperature": 1}), content_type="application/json", headers=auth
+    )
+    assert (reused.status_code, reused["Content-Type"]) == (422, "application/json")
+    assert len(emulator.generations) == 1

@@ -12,19 +12,25 @@ own storage; ``false`` is what this API does anyway, so it is accepted as a no-o
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import AuthenticationFailed, ParseError, Throttled
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
+from apps.accounts.authentication import APITokenAuthentication
 from apps.ai_gateway import errors
 from apps.ai_gateway.idempotency import (
     MAX_KEY_LENGTH,
@@ -36,7 +42,8 @@ from apps.ai_gateway.models import IdempotencyRecord
 from apps.ai_gateway.services import Completion, complete
 from apps.ai_gateway.streaming import GatewayStream, StreamShaper, usage_to_openai
 from apps.ai_gateway.validation import RequestRejected, validate_stream_options
-from apps.core.api.exceptions import error_body
+from apps.core.api.exceptions import ServiceError, error_body, exception_handler
+from apps.core.api.parsers import parse_json_body
 from apps.core.api.schema import AI_CALL, COMMON, error_responses
 from apps.core.api.throttling import ScopedThrottle
 from apps.integrations.account import account_models_get
@@ -49,8 +56,8 @@ USE_CASES = frozenset(UseCase.values)  # computed once: Choices.values rebuilds 
 DONE = "[DONE]"
 
 
-def _use_case(request: Request) -> str:
-    value = request.headers.get("X-Use-Case", UseCase.GENERIC).strip().lower().replace("-", "_")
+def _use_case(headers: Mapping[str, str]) -> str:
+    value = headers.get("X-Use-Case", UseCase.GENERIC).strip().lower().replace("-", "_")
     if value not in USE_CASES:
         raise errors.GatewayError(
             _("Unknown X-Use-Case “%(value)s”; use one of: %(choices)s.")
@@ -198,9 +205,97 @@ _HEADERS = [
 ]
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the endpoint answers: a JSON body or SSE events, a status and extra headers."""
+
+    status: int = 200
+    data: Any = None
+    events: Iterator[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> HttpResponseBase:
+        if self.events is not None:
+            return _streaming_response(self.events, self.headers)
+        response = HttpResponse(
+            _RENDERER.render(self.data), content_type="application/json", status=self.status
+        )
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
+
+
+def _answer(*, user: Any, headers: Mapping[str, str], data: Any) -> Answer:
+    """Serve one call; raises ``GatewayError`` (a ``ServiceError``) for the error shape."""
+    use_case = _use_case(headers)
+    chat = ChatRequest(data)
+    key = headers.get("Idempotency-Key")
+    record = None
+    if key is not None:
+        fingerprint = request_fingerprint({"use_case": use_case, "body": data})
+        record, first = idempotency_begin(user=user, key=key, fingerprint=fingerprint)
+        if not first:
+            return _replay(record)
+    try:
+        result = complete(
+            user=user,
+            use_case=use_case,
+            messages=chat.messages,
+            model=chat.model,
+            stream=chat.stream,
+            options=chat.options,
+            # The answer needs nothing back from the ledger row: write it after sending.
+            finish_after_response=True,
+        )
+    except errors.GatewayError as exc:
+        if record is not None:
+            body = error_body(exc.code, exc.message, details=exc.details)
+            idempotency_finish(record=record, status_code=exc.status_code, response=body, log_id=exc.log_id)
+        raise
+    except BaseException:
+        if record is not None:
+            record.delete()  # nothing was stored: let the retry run
+        raise
+    if isinstance(result, GatewayStream):
+        return Answer(events=sse_events(result, include_usage=chat.include_usage, record=record))
+    # Store exactly what the caller sees, so a replay is byte-for-byte the same answer.
+    answer = json.loads(_json(completion_body(result)))
+    if record is not None:
+        idempotency_finish(record=record, status_code=200, response=answer, log_id=result.log_id)
+    return Answer(data=answer)
+
+
+def _replay(record: IdempotencyRecord) -> Answer:
+    replayed = {"Idempotent-Replayed": "true"}
+    response = record.response
+    if record.status_code == 200 and isinstance(response, dict) and "stream" in response:
+        return Answer(events=replay_events(response), headers=replayed)
+    headers = dict(replayed)
+    if (
+        record.status_code in (502, 504)
+        and (response or {}).get("error", {}).get("code") == errors.MAYBE_BILLED
+    ):
+        headers["x-should-retry"] = "false"
+    return Answer(status=record.status_code or 200, data=response, headers=headers)
+
+
 class ChatCompletionsView(APIView):
+    """The endpoint. Its URL serves :func:`lean_chat_completions` first (see :meth:`as_view`)."""
+
     throttle_classes = [ScopedThrottle]
     throttle_scope = "ai"
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:  # DRF's view function, wrapped
+        drf_view = super().as_view(**initkwargs)
+
+        # The wrapper keeps the DRF view's attributes (cls, initkwargs, csrf_exempt): the schema
+        # documents this class, and CSRF never applies to a token-authenticated API.
+        @functools.wraps(drf_view)
+        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return lean_chat_completions(request) or drf_view(request, *args, **kwargs)
+
+        return view
 
     @extend_schema(
         tags=["openai-compatible"],
@@ -218,58 +313,58 @@ class ChatCompletionsView(APIView):
             **error_responses(*AI_CALL, 422),
         },
     )
-    def post(self, request: Request) -> Response | StreamingHttpResponse:
-        use_case = _use_case(request)
-        chat = ChatRequest(request.data)
-        key = request.headers.get("Idempotency-Key")
-        record = None
-        if key is not None:
-            fingerprint = request_fingerprint({"use_case": use_case, "body": request.data})
-            record, first = idempotency_begin(user=request.user, key=key, fingerprint=fingerprint)
-            if not first:
-                return self._replay(record)
-        try:
-            result = complete(
-                user=request.user,
-                use_case=use_case,
-                messages=chat.messages,
-                model=chat.model,
-                stream=chat.stream,
-                options=chat.options,
-                # The answer needs nothing back from the ledger row: write it after sending.
-                finish_after_response=True,
-            )
-        except errors.GatewayError as exc:
-            if record is not None:
-                body = error_body(exc.code, exc.message, details=exc.details)
-                idempotency_finish(
-                    record=record, status_code=exc.status_code, response=body, log_id=exc.log_id
-                )
-            raise
-        except BaseException:
-            if record is not None:
-                record.delete()  # nothing was stored: let the retry run
-            raise
-        if isinstance(result, GatewayStream):
-            return _streaming_response(sse_events(result, include_usage=chat.include_usage, record=record))
-        # Store exactly what the caller sees, so a replay is byte-for-byte the same answer.
-        data = json.loads(_json(completion_body(result)))
-        if record is not None:
-            idempotency_finish(record=record, status_code=200, response=data, log_id=result.log_id)
-        return Response(data)
+    def post(self, request: Request) -> HttpResponseBase:
+        answer = _answer(user=request.user, headers=request.headers, data=request.data)
+        if answer.events is not None:
+            return answer.response()
+        return Response(answer.data, status=answer.status, headers=answer.headers)
 
-    def _replay(self, record: IdempotencyRecord) -> Response | StreamingHttpResponse:
-        replayed = {"Idempotent-Replayed": "true"}
-        response = record.response
-        if record.status_code == 200 and isinstance(response, dict) and "stream" in response:
-            return _streaming_response(replay_events(response), replayed)
-        headers = dict(replayed)
-        if (
-            record.status_code in (502, 504)
-            and (response or {}).get("error", {}).get("code") == errors.MAYBE_BILLED
-        ):
-            headers["x-should-retry"] = "false"
-        return Response(response, status=record.status_code, headers=headers)
+
+_RENDERER = JSONRenderer()
+_DRF_HEADERS = {"Allow": "POST, OPTIONS"}  # what DRF adds to every answer of this view
+
+
+def lean_chat_completions(request: HttpRequest) -> HttpResponseBase | None:
+    """The common case without DRF's request cycle; ``None``: let the DRF view answer.
+
+    The common case is a POST of a JSON body with a valid token in the Authorization header and
+    no query string. Anything else (no or a bad token, another method or media type, a body that
+    does not parse, one too large) is answered by the DRF view, so every refusal keeps its one
+    shape, status and headers. Nothing is counted or written before that choice is made; from
+    there on, the throttle and the call run as in the DRF view, and an error is rendered by the
+    API's own exception handler.
+    """
+    if request.method != "POST" or request.META.get("QUERY_STRING"):
+        return None
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.split(";")[0].strip().lower() != "application/json" or "charset" in content_type.lower():
+        return None
+    scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() not in APITokenAuthentication.keywords or not raw or " " in raw:
+        return None
+    try:
+        user, _token = APITokenAuthentication().authenticate_token(raw)
+        data = parse_json_body(request.body)
+    except (AuthenticationFailed, ParseError, RequestDataTooBig):
+        return None
+    request.user = user
+    throttle = ScopedThrottle()
+    try:
+        if not throttle.allow_request(request, ChatCompletionsView):  # type: ignore[arg-type]
+            raise Throttled(wait=throttle.wait())
+        response = _answer(user=user, headers=request.headers, data=data).response()
+    except (ServiceError, Throttled) as exc:
+        handled = exception_handler(exc, {})
+        assert handled is not None  # both are API errors: the handler always answers them
+        response = HttpResponse(
+            _RENDERER.render(handled.data), content_type="application/json", status=handled.status_code
+        )
+        for name, value in handled.items():
+            if name.lower() != "content-type":  # the handler's extra headers (e.g. Retry-After)
+                response[name] = value
+    for name, value in _DRF_HEADERS.items():
+        response[name] = value
+    return response
 
 
 def models_list() -> list[dict[str, Any]]:

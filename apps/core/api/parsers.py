@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 import math
 from collections.abc import Mapping
@@ -51,6 +50,20 @@ def json_problem(data: Any, limit: int = MAX_DEPTH) -> str | None:
     return None
 
 
+def parse_json_body(raw: bytes, encoding: str = "utf-8") -> Any:
+    """``raw`` as JSON under :class:`SafeJSONParser`'s rules; ``ParseError`` with the reason."""
+    try:
+        data = json.loads(raw.decode(encoding), parse_float=_finite, parse_constant=_constant)
+    except RecursionError:
+        raise ParseError(_("The JSON body is nested too deeply.")) from None
+    except (ValueError, LookupError):  # UnicodeDecodeError, JSONDecodeError; an unknown charset
+        raise ParseError(_("The body is not valid JSON.")) from None
+    problem = json_problem(data)
+    if problem:
+        raise ParseError(problem)
+    return data
+
+
 class SafeJSONParser(JSONParser):
     """JSON with no NaN/Infinity, no overflowing numbers, no NUL and at most ``MAX_DEPTH`` levels."""
 
@@ -58,15 +71,4 @@ class SafeJSONParser(JSONParser):
         self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            data = json.load(
-                codecs.getreader(encoding)(stream), parse_float=_finite, parse_constant=_constant
-            )
-        except RecursionError:
-            raise ParseError(_("The JSON body is nested too deeply.")) from None
-        except ValueError:  # includes UnicodeDecodeError and json.JSONDecodeError
-            raise ParseError(_("The body is not valid JSON.")) from None
-        problem = json_problem(data)
-        if problem:
-            raise ParseError(problem)
-        return data
+        return parse_json_body(stream.read(), encoding)
