@@ -8,14 +8,16 @@ call is one row, however many retries or fallbacks it took.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -68,6 +70,20 @@ def _single_statement() -> AbstractContextManager[object]:
     return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
+# The pending row's columns, every one given explicitly (no database defaults are relied on).
+_START_FIELDS = [field for field in AIUsageLog._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _start_sql(returning: bool) -> str:
+    """One constant ``INSERT``, so the driver converts its text once and reuses the conversion."""
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in _START_FIELDS)
+    values = ", ".join(["%s"] * len(_START_FIELDS))
+    # Identifiers come from the model; every value is a query parameter.
+    sql = f"INSERT INTO {AIUsageLog._meta.db_table} ({columns}) VALUES ({values})"  # noqa: S608  # nosec B608: constant identifiers, bound values
+    return sql + " RETURNING id" if returning else sql
+
+
 def usage_start(
     *,
     user: Any,
@@ -81,25 +97,57 @@ def usage_start(
 ) -> AIUsageLog:
     """Create and commit the ``pending`` row for a call about to be made.
 
+    The same row ``AIUsageLog.objects.create`` would write (the model's defaults are applied when
+    the instance is built), inserted with one constant statement instead of the ORM's save path.
     Raises ``LedgerUnavailableError`` when the database refuses the write.
     """
+    log = AIUsageLog(
+        user=user,
+        request_id=request_id or uuid.uuid4(),
+        source=UsageSource.GATEWAY,
+        provider=provider,
+        model=model,
+        use_case=use_case,
+        streamed=streamed,
+        status=UsageStatus.PENDING,
+        requested_model=requested_model,
+        budget_action=budget_action,
+    )
+    params = [field.get_db_prep_save(getattr(log, field.attname), connection) for field in _START_FIELDS]
+    returning = connection.features.can_return_columns_from_insert
     try:
-        with _single_statement():
-            return AIUsageLog.objects.create(
-                user=user,
-                request_id=request_id or uuid.uuid4(),
-                source=UsageSource.GATEWAY,
-                provider=provider,
-                model=model,
-                use_case=use_case,
-                streamed=streamed,
-                status=UsageStatus.PENDING,
-                requested_model=requested_model,
-                budget_action=budget_action,
-            )
+        with _single_statement(), connection.cursor() as cursor:
+            cursor.execute(_start_sql(returning), params)
+            log.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     except DatabaseError as exc:
         logger.error("usage ledger unavailable: %s", type(exc).__name__)
         raise LedgerUnavailableError from exc
+    log._state.adding, log._state.db = False, connection.alias
+    return log
+
+
+# What finishing a call writes to its row.
+FINISH_FIELDS = [
+    "status",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "total_tokens",
+    "cost_usd",
+    "cost_source",
+    "cost_sek",
+    "fx_rate",
+    "generation_id",
+    "model",
+    "provider",
+    "is_fallback",
+    "attempts",
+    "latency_ms",
+    "error_code",
+    "error_message",
+    "completed_at",
+]
 
 
 def usage_finish(
@@ -117,14 +165,17 @@ def usage_finish(
     error_code: str = "",
     error_message: str = "",
     write_after_response: bool = False,
+    after_write: Callable[[], None] | None = None,
 ) -> AIUsageLog:
     """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`.
 
     ``log`` holds the outcome on return. With ``write_after_response`` (for a caller that reads
-    nothing back from the row), the write runs once the HTTP response was sent, sparing the
-    caller its database round trips; the row was committed ``pending`` before the call, so a
-    crash in between leaves a pending row for the stale-pending sweep and reconciliation, never
-    no row.
+    nothing back from the row), the write is not the caller's to wait for: inside a request it
+    runs once the HTTP response was sent, handed to the process's ledger writer
+    (:mod:`apps.usage.writer`) when ``LEDGER_WRITE_BEHIND`` is on, else written there and then.
+    The row was committed ``pending`` before the call, so a crash in between leaves a pending row
+    for the stale-pending sweep and reconciliation, never no row. ``after_write`` (e.g. queueing
+    a look-up that needs the finished row) runs once the row is written, wherever that happens.
     """
     log.status = status
     _set_tokens(log, tokens or TokenCounts())
@@ -138,30 +189,23 @@ def usage_finish(
     log.completed_at = timezone.now()
     # The row is final: its budget reservation (if any) becomes its cost, whatever the outcome.
     reservation_settle(getattr(log, "budget_reservation", None), cost_sek=log.cost_sek)
-    fields = [
-        "status",
-        "prompt_tokens",
-        "completion_tokens",
-        "reasoning_tokens",
-        "cached_tokens",
-        "total_tokens",
-        "cost_usd",
-        "cost_source",
-        "cost_sek",
-        "fx_rate",
-        "generation_id",
-        "model",
-        "provider",
-        "is_fallback",
-        "attempts",
-        "latency_ms",
-        "error_code",
-        "error_message",
-        "completed_at",
-    ]
-    if not (write_after_response and after_response(lambda: _finish_save(log, fields))):
-        _finish_save(log, fields)
+    if not (write_after_response and after_response(lambda: _finish_after_response(log, after_write))):
+        usage_finish_write(log=log, after_write=after_write)
     return log
+
+
+def _finish_after_response(log: AIUsageLog, after_write: Callable[[], None] | None) -> None:
+    from .writer import ledger_writer_submit  # the writer builds on this module
+
+    if not (settings.LEDGER_WRITE_BEHIND and ledger_writer_submit(log=log, after_write=after_write)):
+        usage_finish_write(log=log, after_write=after_write)
+
+
+def usage_finish_write(*, log: AIUsageLog, after_write: Callable[[], None] | None = None) -> None:
+    """Write a row ``usage_finish`` has finalised (and its rollups), then call ``after_write``."""
+    _finish_save(log, FINISH_FIELDS)
+    if after_write is not None:
+        after_write()
 
 
 def _finish_save(log: AIUsageLog, fields: list[str]) -> None:
