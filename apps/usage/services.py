@@ -72,6 +72,21 @@ def _single_statement() -> AbstractContextManager[object]:
 
 # The pending row's columns, every one given explicitly (no database defaults are relied on).
 _START_FIELDS = [field for field in AIUsageLog._meta.concrete_fields if not field.primary_key]
+# Only these field types turn a value into something else for the database (a UUID into text on
+# SQLite, an aware datetime into naive UTC text, …); the values of the others (str, int, bool,
+# None) are already what the driver takes, so their conversion is skipped on the hot path.
+_CONVERTED = {"UUIDField", "DateTimeField", "DateField", "DecimalField"}
+_START_COLUMNS = [
+    (field.attname, field if field.get_internal_type() in _CONVERTED else None) for field in _START_FIELDS
+]
+
+
+def _start_params(log: AIUsageLog) -> list[Any]:
+    params = []
+    for attname, field in _START_COLUMNS:
+        value = log.__dict__[attname]
+        params.append(value if field is None or value is None else field.get_db_prep_save(value, connection))
+    return params
 
 
 @functools.cache
@@ -113,7 +128,7 @@ def usage_start(
         requested_model=requested_model,
         budget_action=budget_action,
     )
-    params = [field.get_db_prep_save(getattr(log, field.attname), connection) for field in _START_FIELDS]
+    params = _start_params(log)
     returning = connection.features.can_return_columns_from_insert
     try:
         with _single_statement(), connection.cursor() as cursor:
