@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageSource, UsageStatus
+from .statements import json_value, recordset_columns
 
 KEY_COLUMNS = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
 SUM_COLUMNS = (
@@ -187,28 +187,6 @@ def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> tuple[str, list[Any]]
         f"ON CONFLICT ({', '.join(level.key_columns)}) DO UPDATE SET {updates}"
     )
     return sql, params
-
-
-def json_value(value: Any) -> Any:
-    """A value as ``jsonb_to_recordset`` reads it back exactly: decimals and days as strings."""
-    if isinstance(value, Decimal | dt.date):  # dt.datetime is a dt.date too
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
-    raise TypeError(type(value).__name__)
-
-
-def recordset_columns(model: type[Any], columns: tuple[str, ...]) -> str:
-    """``name type, …`` for ``jsonb_to_recordset``, each column typed as the table types it.
-
-    Lengths and scales are left off (``varchar(200)`` reads as ``text``, ``numeric(24, 12)`` as
-    ``numeric``): the insert into the table applies them, and the statement stays short enough
-    for the driver's conversion cache.
-    """
-    types = {
-        field.column: re.sub(r"\(.*\)", "", field.db_type(connection))
-        for field in model._meta.concrete_fields
-    }
-    short = {"varchar": "text", "bigint": "int8", "integer": "int4", "smallint": "int2"}
-    return ", ".join(f"{name} {short.get(types[name], types[name])}" for name in columns)
 
 
 def _upsert_from_json(level: Level) -> str:

@@ -8,7 +8,6 @@ call is one row, however many retries or fallbacks it took.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import uuid
 from collections.abc import Callable, Collection
@@ -29,6 +28,7 @@ from .budgets import reservation_settle
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
 from .rollups import LedgerFacts, ledger_facts, rollup_apply, rollup_apply_many
+from .statements import FINISH_FIELDS, ledger_row_insert, ledger_rows_finish
 
 logger = logging.getLogger(__name__)
 
@@ -70,35 +70,6 @@ def _single_statement() -> AbstractContextManager[object]:
     return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
-# The pending row's columns, every one given explicitly (no database defaults are relied on).
-_START_FIELDS = [field for field in AIUsageLog._meta.concrete_fields if not field.primary_key]
-# Only these field types turn a value into something else for the database (a UUID into text on
-# SQLite, an aware datetime into naive UTC text, …); the values of the others (str, int, bool,
-# None) are already what the driver takes, so their conversion is skipped on the hot path.
-_CONVERTED = {"UUIDField", "DateTimeField", "DateField", "DecimalField"}
-_START_COLUMNS = [
-    (field.attname, field if field.get_internal_type() in _CONVERTED else None) for field in _START_FIELDS
-]
-
-
-def _start_params(log: AIUsageLog) -> list[Any]:
-    params = []
-    for attname, field in _START_COLUMNS:
-        value = log.__dict__[attname]
-        params.append(value if field is None or value is None else field.get_db_prep_save(value, connection))
-    return params
-
-
-@functools.cache
-def _start_sql(returning: bool) -> str:
-    """One constant ``INSERT``, so the driver converts its text once and reuses the conversion."""
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in _START_FIELDS)
-    values = ", ".join(["%s"] * len(_START_FIELDS))
-    # Identifiers come from the model; every value is a query parameter.
-    sql = f"INSERT INTO {AIUsageLog._meta.db_table} ({columns}) VALUES ({values})"  # noqa: S608  # nosec B608: constant identifiers, bound values
-    return sql + " RETURNING id" if returning else sql
-
-
 def usage_start(
     *,
     user: Any,
@@ -128,41 +99,13 @@ def usage_start(
         requested_model=requested_model,
         budget_action=budget_action,
     )
-    params = _start_params(log)
-    returning = connection.features.can_return_columns_from_insert
     try:
-        with _single_statement(), connection.cursor() as cursor:
-            cursor.execute(_start_sql(returning), params)
-            log.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+        with _single_statement():
+            ledger_row_insert(log)
     except DatabaseError as exc:
         logger.error("usage ledger unavailable: %s", type(exc).__name__)
         raise LedgerUnavailableError from exc
-    log._state.adding, log._state.db = False, connection.alias
     return log
-
-
-# What finishing a call writes to its row.
-FINISH_FIELDS = [
-    "status",
-    "prompt_tokens",
-    "completion_tokens",
-    "reasoning_tokens",
-    "cached_tokens",
-    "total_tokens",
-    "cost_usd",
-    "cost_source",
-    "cost_sek",
-    "fx_rate",
-    "generation_id",
-    "model",
-    "provider",
-    "is_fallback",
-    "attempts",
-    "latency_ms",
-    "error_code",
-    "error_message",
-    "completed_at",
-]
 
 
 def usage_finish(
@@ -218,23 +161,23 @@ def _finish_after_response(log: AIUsageLog, after_write: Callable[[], None] | No
 
 def usage_finish_write(*, log: AIUsageLog, after_write: Callable[[], None] | None = None) -> None:
     """Write a row ``usage_finish`` has finalised (and its rollups), then call ``after_write``."""
-    _finish_save(log, FINISH_FIELDS)
+    _finish_save(log)
     if after_write is not None:
         after_write()
 
 
-def _finish_save(log: AIUsageLog, fields: list[str]) -> None:
+def _finish_save(log: AIUsageLog) -> None:
     try:
-        _finish_write(log, fields)
+        _finish_write(log)
     except IntegrityError:
         # The same generation id on two rows would double count it: keep the first, flag this one.
         logger.warning("duplicate generation id on usage row %s", log.pk)
         log.generation_id = None
         log.error_code = log.error_code or "duplicate_generation"
-        _finish_write(log, fields)
+        _finish_write(log)
 
 
-def _finish_write(log: AIUsageLog, fields: list[str]) -> None:
+def _finish_write(log: AIUsageLog) -> None:
     """Write the finished row and its rollup difference in one transaction.
 
     A ``pending`` row is not in the rollups, so the common case adds the finished row alone; the
@@ -242,18 +185,17 @@ def _finish_write(log: AIUsageLog, fields: list[str]) -> None:
     first (the stale-pending expiry), the stored row is locked and read so the difference is
     taken from what the rollups actually hold.
     """
-    values = {name: getattr(log, name) for name in fields}
     with transaction.atomic():
-        if AIUsageLog.objects.filter(pk=log.pk, status=UsageStatus.PENDING).update(**values):
+        if ledger_rows_finish([log]):
             rollup_apply(before=None, after=ledger_facts(log))
             return
         stored = AIUsageLog.objects.select_for_update().filter(pk=log.pk).first()
         if stored is None:
             return
         before = ledger_facts(stored)
-        for name, value in values.items():
-            setattr(stored, name, value)
-        stored.save(update_fields=fields)
+        for name in FINISH_FIELDS:
+            setattr(stored, name, getattr(log, name))
+        stored.save(update_fields=FINISH_FIELDS)
         rollup_apply(before=before, after=ledger_facts(stored))
 
 

@@ -18,8 +18,6 @@ until the stale-pending sweep makes them ``timeout`` and reconciliation settles 
 from __future__ import annotations
 
 import atexit
-import functools
-import json
 import logging
 import os
 import threading
@@ -38,9 +36,10 @@ from django.db import (
     transaction,
 )
 
-from .models import AIUsageLog, UsageStatus
-from .rollups import json_value, ledger_facts, recordset_columns, rollup_apply_many
-from .services import FINISH_FIELDS, usage_finish_write
+from .models import AIUsageLog
+from .rollups import ledger_facts, rollup_apply_many
+from .services import usage_finish_write
+from .statements import ledger_rows_finish
 
 logger = logging.getLogger(__name__)
 
@@ -57,37 +56,6 @@ class Finished:
     after_write: Callable[[], None] | None = None
 
 
-@functools.cache
-def _update_sql() -> str:
-    """One constant UPDATE for a whole batch (PostgreSQL), so the driver caches its conversion."""
-    columns = ("id", *FINISH_FIELDS)
-    names = ", ".join(FINISH_FIELDS)
-    # Identifiers are the model's constants; the rows and the status are bound parameters.
-    return (
-        f"UPDATE {AIUsageLog._meta.db_table} AS l SET ({names}) = ({', '.join('r.' + n for n in FINISH_FIELDS)}) "  # noqa: S608  # nosec B608: constant identifiers, bound values
-        f"FROM jsonb_to_recordset(%s::jsonb) AS r({recordset_columns(AIUsageLog, columns)}) "
-        "WHERE l.id = r.id AND l.status = %s RETURNING l.id"
-    )
-
-
-def _update_pending(logs: list[AIUsageLog]) -> set[int]:
-    """Write every row of ``logs`` that is still ``pending``; returns the ids written."""
-    if connection.vendor == "postgresql":
-        rows = [{"id": log.pk, **{name: getattr(log, name) for name in FINISH_FIELDS}} for log in logs]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _update_sql(),
-                [json.dumps(rows, default=json_value, separators=(",", ":")), UsageStatus.PENDING.value],
-            )
-            return {row[0] for row in cursor.fetchall()}
-    written: set[int] = set()
-    for log in logs:
-        values = {name: getattr(log, name) for name in FINISH_FIELDS}
-        if AIUsageLog.objects.filter(pk=log.pk, status=UsageStatus.PENDING).update(**values):
-            written.add(log.pk)
-    return written
-
-
 def _batch_write(batch: list[Finished]) -> list[Finished]:
     """Write ``batch`` in one transaction; returns the items whose row was no longer ``pending``.
 
@@ -95,7 +63,7 @@ def _batch_write(batch: list[Finished]) -> list[Finished]:
     module's rule), in the same transaction.
     """
     with transaction.atomic():
-        written = _update_pending([item.log for item in batch])
+        written = ledger_rows_finish([item.log for item in batch])
         rollup_apply_many((None, ledger_facts(item.log)) for item in batch if item.log.pk in written)
     return [item for item in batch if item.log.pk not in written]
 
