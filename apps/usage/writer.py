@@ -102,6 +102,8 @@ class LedgerWriter:
 
     def submit(self, item: Finished, *, limit: int) -> bool:
         """Queue ``item``; False when ``limit`` rows are already waiting (write it yourself)."""
+        if self._pid != os.getpid():  # a forked child the at-fork reset missed: start afresh
+            self.forget()
         with self._condition:
             if len(self._queue) >= limit:
                 return False
@@ -113,8 +115,6 @@ class LedgerWriter:
     def _start(self) -> None:
         """Start the thread in this process if it is not running (lazily: gunicorn forks its
         workers after importing the app, and a thread started before a fork is not in the child)."""
-        if self._pid != os.getpid():
-            self.forget()
         if self._thread is None or not self._thread.is_alive():
             self._stopping = False
             self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
@@ -157,11 +157,12 @@ class LedgerWriter:
         try:
             while batch := self._take():
                 try:
-                    # Each batch is treated like a request: an expired (CONN_MAX_AGE) or broken
-                    # connection is replaced before it and closed after it when due.
-                    close_old_connections()
                     self._write(batch)
+                    # Each batch is treated like a request: a connection past CONN_MAX_AGE (or
+                    # broken) is closed after it, and a new one opened by the next batch.
                     close_old_connections()
+                except Exception:
+                    logger.exception("ledger writer: %d rows may be left pending", len(batch))
                 finally:
                     with self._condition:
                         self._busy = False
@@ -173,6 +174,7 @@ class LedgerWriter:
         delay = RETRY_FIRST_DELAY
         while True:
             try:
+                close_old_connections()  # as at a request's start: none past its age or broken
                 one_by_one = _batch_write(batch)
                 break
             except (OperationalError, InterfaceError):
