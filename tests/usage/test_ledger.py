@@ -166,7 +166,8 @@ def test_the_pending_row_is_the_row_the_orm_would_create(user_a: Any) -> None:
             assert value == getattr(created, field.attname), field.name
     assert (log.pk, log._state.adding, log._state.db) == (stored.pk, False, "default")
     assert log.user is user_a
-    assert stored.created_at == log.created_at and stored.created_at.tzinfo is not None
+    assert stored.created_at == log.created_at
+    assert stored.created_at.tzinfo is not None
 
 
 def test_a_refused_pending_row_inside_a_transaction_leaves_the_transaction_usable(user_a: Any) -> None:
