@@ -15,3 +15,16 @@ limit_request_fields = 100
 # The access log (when enabled with --access-logfile) records the path without the query string:
 # a refused ?api_key=… must never be written in plain text.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """A worker leaving gracefully (restart, scale-down) first writes the ledger rows it still holds.
+
+    Only a worker that imported the ledger writer can hold any; importing it here would set Django
+    up in a worker that never did.
+    """
+    import sys
+
+    writer = sys.modules.get("apps.usage.writer")
+    if writer is not None:
+        writer.ledger_writer_flush()

@@ -6,7 +6,6 @@ import time
 
 from django.db import transaction
 
-from apps.core.after_response import after_response
 from apps.integrations.openrouter import Usage
 from apps.usage.cost import cost_at_call, cost_is_settled, cost_of_failure
 from apps.usage.models import AIUsageLog, UsageStatus
@@ -58,6 +57,7 @@ def record_success(
     """Finalise ``log`` as served; see ``usage_finish`` for ``write_after_response``."""
     served_by = model or route.model
     cost = cost_at_call(provider=route.provider, model=served_by, usage=usage)
+    needs_settling = bool(generation_id) and not cost_is_settled(usd=cost.usd, source=cost.source)
     usage_finish(
         log=log,
         status=status,
@@ -72,11 +72,9 @@ def record_success(
         error_code=error_code,
         error_message=error_message,
         write_after_response=write_after_response,
+        # Run once the row is written, wherever it is: the look-up must find the finished row.
+        after_write=(lambda: _settle_later(log)) if needs_settling else None,
     )
-    needs_settling = bool(generation_id) and not cost_is_settled(usd=cost.usd, source=cost.source)
-    # Queued behind the deferred write, if any: the look-up must find the finished row.
-    if needs_settling and not (write_after_response and after_response(lambda: _settle_later(log))):
-        _settle_later(log)
     return log
 
 

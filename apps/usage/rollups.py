@@ -33,6 +33,8 @@ tokens and cost and nothing else. :func:`ledger_facts` and the rebuild's SQL app
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from .models import AIUsageLog, DailyProviderUsage, DailyUsage, MonthlyUsage, UsageSource, UsageStatus
+from .statements import json_value, recordset_columns
 
 KEY_COLUMNS = ("user_id", "day", "model", "use_case", "provider", "source", "cost_source")
 SUM_COLUMNS = (
@@ -83,13 +86,14 @@ class Level:
     table: str
     key_columns: tuple[str, ...]
     key: Callable[[Key], Key]
+    model: type[Any]
 
 
 # The write order of the levels (the same in every transaction: no lock cycles).
 LEVELS = (
-    Level(TABLE, KEY_COLUMNS, lambda daily: daily),
-    Level(MONTHLY_TABLE, MONTHLY_KEY, _month_key),
-    Level(PROVIDER_TABLE, PROVIDER_KEY, _provider_key),
+    Level(TABLE, KEY_COLUMNS, lambda daily: daily, DailyUsage),
+    Level(MONTHLY_TABLE, MONTHLY_KEY, _month_key, MonthlyUsage),
+    Level(PROVIDER_TABLE, PROVIDER_KEY, _provider_key, DailyProviderUsage),
 )
 
 
@@ -163,12 +167,17 @@ def _level_deltas(level: Level, daily: dict[Key, list[Any]]) -> dict[Key, list[A
     return {key: sums for key, sums in summed.items() if any(sums)}
 
 
+def _sorted_keys(deltas: dict[Key, list[Any]]) -> list[Key]:
+    """Keys in the one order every writer locks them in (no two writers wait in a cycle)."""
+    return sorted(deltas, key=lambda k: tuple(str(part) for part in k))
+
+
 def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> tuple[str, list[Any]]:
     """The statement adding ``deltas`` to ``level``, keys in sorted order, and its parameters."""
     columns = (*level.key_columns, *SUM_COLUMNS)
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params: list[Any] = []
-    for key in sorted(deltas, key=lambda k: tuple(str(part) for part in k)):
+    for key in _sorted_keys(deltas):
         user_id, day, *rest = key
         params.extend((user_id, connection.ops.adapt_datefield_value(day), *rest, *deltas[key]))
     updates = ", ".join(f"{name} = {level.table}.{name} + excluded.{name}" for name in SUM_COLUMNS)
@@ -178,6 +187,41 @@ def _upsert(level: Level, deltas: dict[Key, list[Any]]) -> tuple[str, list[Any]]
         f"ON CONFLICT ({', '.join(level.key_columns)}) DO UPDATE SET {updates}"
     )
     return sql, params
+
+
+def _upsert_from_json(level: Level) -> str:
+    """The constant statement adding one JSON array of rows (``[{column: value}, …]``) to ``level``.
+
+    Its text never changes with the number of keys, so the driver converts it once and reuses the
+    conversion. The rows are inserted in the array's order (a function scan keeps it), which the
+    caller makes the sorted key order.
+    """
+    columns = (*level.key_columns, *SUM_COLUMNS)
+    updates = ", ".join(f"{name} = t.{name} + excluded.{name}" for name in SUM_COLUMNS)
+    # Identifiers are this module's constants; the rows are the one bound parameter.
+    return (
+        f"INSERT INTO {level.table} AS t ({', '.join(columns)}) SELECT * "  # noqa: S608  # nosec B608: constant identifiers, bound values
+        f"FROM jsonb_to_recordset(%s::jsonb) AS r({recordset_columns(level.model, columns)}) "
+        f"ON CONFLICT ({', '.join(level.key_columns)}) DO UPDATE SET {updates}"
+    )
+
+
+@functools.cache
+def _statements_from_json() -> tuple[str, ...]:
+    """Every level's constant statement, in ``LEVELS`` order (PostgreSQL only)."""
+    return tuple(_upsert_from_json(level) for level in LEVELS)
+
+
+@functools.cache
+def _all_levels_from_json() -> str:
+    """The levels' statements as one request (under psycopg's 4096-character conversion cache)."""
+    return "; ".join(_statements_from_json())
+
+
+def _json_rows(level: Level, deltas: dict[Key, list[Any]]) -> str:
+    columns = (*level.key_columns, *SUM_COLUMNS)
+    rows = [dict(zip(columns, (*key, *deltas[key]), strict=True)) for key in _sorted_keys(deltas)]
+    return json.dumps(rows, default=json_value, separators=(",", ":"))
 
 
 def _one_round_trip() -> bool:
@@ -190,24 +234,28 @@ def _one_round_trip() -> bool:
 def rollup_apply_many(changes: Iterable[tuple[LedgerFacts | None, LedgerFacts | None]]) -> int:
     """Add the differences of many ``(before, after)`` pairs to every level; see the module rule.
 
-    One statement per level that changes, levels in ``LEVELS`` order, keys in sorted order, so two
-    transactions touching the same keys cannot deadlock; on PostgreSQL the statements travel
-    together (one round trip for the three levels). Returns the number of daily rows touched.
+    One statement per level, levels in ``LEVELS`` order, keys in sorted order, so two transactions
+    touching the same keys cannot deadlock. On PostgreSQL the three statements are one constant
+    text with one JSON parameter per level (an unchanged level gets an empty array), sent in one
+    round trip; elsewhere one ``VALUES`` statement per level that changes. Returns the number of
+    daily rows touched.
     """
     deltas = _deltas(changes)
     if not deltas:
         return 0
-    statements = [
-        _upsert(level, level_deltas) for level in LEVELS if (level_deltas := _level_deltas(level, deltas))
-    ]
+    per_level = [(level, _level_deltas(level, deltas)) for level in LEVELS]
     with connection.cursor() as cursor:
-        if _one_round_trip():
-            cursor.execute(
-                "; ".join(sql for sql, _params in statements), [p for _sql, ps in statements for p in ps]
-            )
+        if connection.vendor == "postgresql":
+            rows = [_json_rows(level, level_deltas) for level, level_deltas in per_level]
+            if _one_round_trip():
+                cursor.execute(_all_levels_from_json(), rows)
+            else:
+                for sql, level_rows in zip(_statements_from_json(), rows, strict=True):
+                    cursor.execute(sql, [level_rows])
         else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            for level, level_deltas in per_level:
+                if level_deltas:
+                    cursor.execute(*_upsert(level, level_deltas))
     return len(deltas)
 
 

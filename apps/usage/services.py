@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from .budgets import reservation_settle
 from .cost import UNPRICED, Cost, cost_improves, cost_sek
 from .models import AIUsageLog, CostSource, UsageSource, UsageStatus
 from .rollups import LedgerFacts, ledger_facts, rollup_apply, rollup_apply_many
+from .statements import FINISH_FIELDS, ledger_row_insert, ledger_rows_finish
 
 logger = logging.getLogger(__name__)
 
@@ -81,25 +83,29 @@ def usage_start(
 ) -> AIUsageLog:
     """Create and commit the ``pending`` row for a call about to be made.
 
+    The same row ``AIUsageLog.objects.create`` would write (the model's defaults are applied when
+    the instance is built), inserted with one constant statement instead of the ORM's save path.
     Raises ``LedgerUnavailableError`` when the database refuses the write.
     """
+    log = AIUsageLog(
+        user=user,
+        request_id=request_id or uuid.uuid4(),
+        source=UsageSource.GATEWAY,
+        provider=provider,
+        model=model,
+        use_case=use_case,
+        streamed=streamed,
+        status=UsageStatus.PENDING,
+        requested_model=requested_model,
+        budget_action=budget_action,
+    )
     try:
         with _single_statement():
-            return AIUsageLog.objects.create(
-                user=user,
-                request_id=request_id or uuid.uuid4(),
-                source=UsageSource.GATEWAY,
-                provider=provider,
-                model=model,
-                use_case=use_case,
-                streamed=streamed,
-                status=UsageStatus.PENDING,
-                requested_model=requested_model,
-                budget_action=budget_action,
-            )
+            ledger_row_insert(log)
     except DatabaseError as exc:
         logger.error("usage ledger unavailable: %s", type(exc).__name__)
         raise LedgerUnavailableError from exc
+    return log
 
 
 def usage_finish(
@@ -117,14 +123,17 @@ def usage_finish(
     error_code: str = "",
     error_message: str = "",
     write_after_response: bool = False,
+    after_write: Callable[[], None] | None = None,
 ) -> AIUsageLog:
     """Finalise ``log`` with the call's outcome; ``cost`` is decided by :mod:`apps.usage.cost`.
 
     ``log`` holds the outcome on return. With ``write_after_response`` (for a caller that reads
-    nothing back from the row), the write runs once the HTTP response was sent, sparing the
-    caller its database round trips; the row was committed ``pending`` before the call, so a
-    crash in between leaves a pending row for the stale-pending sweep and reconciliation, never
-    no row.
+    nothing back from the row), the write is not the caller's to wait for: inside a request it
+    runs once the HTTP response was sent, handed to the process's ledger writer
+    (:mod:`apps.usage.writer`) when ``LEDGER_WRITE_BEHIND`` is on, else written there and then.
+    The row was committed ``pending`` before the call, so a crash in between leaves a pending row
+    for the stale-pending sweep and reconciliation, never no row. ``after_write`` (e.g. queueing
+    a look-up that needs the finished row) runs once the row is written, wherever that happens.
     """
     log.status = status
     _set_tokens(log, tokens or TokenCounts())
@@ -138,44 +147,37 @@ def usage_finish(
     log.completed_at = timezone.now()
     # The row is final: its budget reservation (if any) becomes its cost, whatever the outcome.
     reservation_settle(getattr(log, "budget_reservation", None), cost_sek=log.cost_sek)
-    fields = [
-        "status",
-        "prompt_tokens",
-        "completion_tokens",
-        "reasoning_tokens",
-        "cached_tokens",
-        "total_tokens",
-        "cost_usd",
-        "cost_source",
-        "cost_sek",
-        "fx_rate",
-        "generation_id",
-        "model",
-        "provider",
-        "is_fallback",
-        "attempts",
-        "latency_ms",
-        "error_code",
-        "error_message",
-        "completed_at",
-    ]
-    if not (write_after_response and after_response(lambda: _finish_save(log, fields))):
-        _finish_save(log, fields)
+    if not (write_after_response and after_response(lambda: _finish_after_response(log, after_write))):
+        usage_finish_write(log=log, after_write=after_write)
     return log
 
 
-def _finish_save(log: AIUsageLog, fields: list[str]) -> None:
+def _finish_after_response(log: AIUsageLog, after_write: Callable[[], None] | None) -> None:
+    from .writer import ledger_writer_submit  # the writer builds on this module
+
+    if not (settings.LEDGER_WRITE_BEHIND and ledger_writer_submit(log=log, after_write=after_write)):
+        usage_finish_write(log=log, after_write=after_write)
+
+
+def usage_finish_write(*, log: AIUsageLog, after_write: Callable[[], None] | None = None) -> None:
+    """Write a row ``usage_finish`` has finalised (and its rollups), then call ``after_write``."""
+    _finish_save(log)
+    if after_write is not None:
+        after_write()
+
+
+def _finish_save(log: AIUsageLog) -> None:
     try:
-        _finish_write(log, fields)
+        _finish_write(log)
     except IntegrityError:
         # The same generation id on two rows would double count it: keep the first, flag this one.
         logger.warning("duplicate generation id on usage row %s", log.pk)
         log.generation_id = None
         log.error_code = log.error_code or "duplicate_generation"
-        _finish_write(log, fields)
+        _finish_write(log)
 
 
-def _finish_write(log: AIUsageLog, fields: list[str]) -> None:
+def _finish_write(log: AIUsageLog) -> None:
     """Write the finished row and its rollup difference in one transaction.
 
     A ``pending`` row is not in the rollups, so the common case adds the finished row alone; the
@@ -183,18 +185,17 @@ def _finish_write(log: AIUsageLog, fields: list[str]) -> None:
     first (the stale-pending expiry), the stored row is locked and read so the difference is
     taken from what the rollups actually hold.
     """
-    values = {name: getattr(log, name) for name in fields}
     with transaction.atomic():
-        if AIUsageLog.objects.filter(pk=log.pk, status=UsageStatus.PENDING).update(**values):
+        if ledger_rows_finish([log]):
             rollup_apply(before=None, after=ledger_facts(log))
             return
         stored = AIUsageLog.objects.select_for_update().filter(pk=log.pk).first()
         if stored is None:
             return
         before = ledger_facts(stored)
-        for name, value in values.items():
-            setattr(stored, name, value)
-        stored.save(update_fields=fields)
+        for name in FINISH_FIELDS:
+            setattr(stored, name, getattr(log, name))
+        stored.save(update_fields=FINISH_FIELDS)
         rollup_apply(before=before, after=ledger_facts(stored))
 
 

@@ -174,6 +174,12 @@ def filesystem_broker(folder: Path) -> dict[str, object]:
 DATABASES = {"default": database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A call's finishing ledger write is handed to a writer thread per process (apps/usage/writer.py)
+# instead of running in the request thread after the response. Off: it runs after the response,
+# in the request thread. Beyond LEDGER_WRITE_BEHIND_QUEUE waiting rows a request writes inline.
+LEDGER_WRITE_BEHIND = env.bool("LEDGER_WRITE_BEHIND", default=True)
+LEDGER_WRITE_BEHIND_QUEUE = env.int("LEDGER_WRITE_BEHIND_QUEUE", default=10_000)
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://openrouter-platform")}
 
 AUTH_USER_MODEL = "accounts.User"

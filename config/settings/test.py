@@ -23,6 +23,9 @@ STORAGES = {
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "10000/min", "ai": "10000/min"}
+# A test's transaction is invisible to the writer thread's own connection: finishing writes stay
+# in the request thread (tests/usage/test_ledger_writer.py turns the writer on, with real commits).
+LEDGER_WRITE_BEHIND = False
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://tests")}
 # django-axes needs the request in authenticate(), which the test client's login() does not pass;
 # the lockout tests switch it on (tests/accounts/test_login_lockout.py).

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 
 from apps.ai_gateway.services import complete
 from apps.usage.cost import Cost
 from apps.usage.models import AIUsageLog, CostSource
-from apps.usage.services import usage_set_cost, usage_start
+from apps.usage.services import LedgerUnavailableError, usage_set_cost, usage_start
 from apps.usage.tasks import expire_stale_pending
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +148,38 @@ def test_a_row_without_tokens_or_price_stays_unpriced(user_a: Any, configured_a:
     assert usage_cost_settle(log_id=row.pk) is None
     row.refresh_from_db()
     assert (row.cost_usd, row.cost_source) == (None, "unpriced")
+
+
+def test_the_pending_row_is_the_row_the_orm_would_create(user_a: Any) -> None:
+    """usage_start writes every column itself; the result matches ``objects.create`` field by field."""
+    args = {"user": user_a, "use_case": "chat", "model": "openai/gpt-4o-mini", "provider": "openrouter"}
+    log = usage_start(**args, streamed=True, requested_model="openai/gpt-4o", budget_action="degraded")
+    created = AIUsageLog.objects.create(
+        **args, streamed=True, requested_model="openai/gpt-4o", budget_action="degraded"
+    )
+    stored = AIUsageLog.objects.get(pk=log.pk)
+    differing = {"id", "request_id", "created_at"}
+    for field in AIUsageLog._meta.concrete_fields:
+        value = getattr(log, field.attname)
+        assert value == getattr(stored, field.attname), field.name
+        if field.name not in differing:
+            assert value == getattr(created, field.attname), field.name
+    assert (log.pk, log._state.adding, log._state.db) == (stored.pk, False, "default")
+    assert log.user is user_a
+    assert stored.created_at == log.created_at
+    assert stored.created_at.tzinfo is not None
+
+
+def test_a_refused_pending_row_inside_a_transaction_leaves_the_transaction_usable(user_a: Any) -> None:
+    first = usage_start(user=user_a, use_case="chat", model="m", provider="openrouter", streamed=False)
+    with transaction.atomic():
+        with pytest.raises(LedgerUnavailableError):
+            usage_start(
+                user=user_a,
+                use_case="chat",
+                model="m",
+                provider="openrouter",
+                streamed=False,
+                request_id=first.request_id,  # unique: the database refuses the second row
+            )
+        assert AIUsageLog.objects.filter(user=user_a).count() == 1
