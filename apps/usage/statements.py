@@ -107,7 +107,9 @@ def _finish_sql() -> str:
     return (
         f"UPDATE {AIUsageLog._meta.db_table} AS l SET ({names}) = ({', '.join('r.' + n for n in FINISH_FIELDS)}) "  # noqa: S608  # nosec B608: constant identifiers, bound values
         f"FROM jsonb_to_recordset(%s::jsonb) AS r({recordset_columns(AIUsageLog, ('id', *FINISH_FIELDS))}) "
-        "WHERE l.id = r.id AND l.status = %s RETURNING l.id"
+        # The status is part of the text, not a parameter, so any plan (a generic one too) can
+        # find the rows through the small index of pending rows instead of scanning the ledger.
+        f"WHERE l.id = r.id AND l.status = '{UsageStatus.PENDING.value}' RETURNING l.id"
     )
 
 
@@ -119,11 +121,9 @@ def ledger_rows_finish(logs: list[AIUsageLog]) -> set[int]:
     """
     if connection.vendor == "postgresql":
         rows = [{"id": log.pk, **{name: getattr(log, name) for name in FINISH_FIELDS}} for log in logs]
+        payload = json.dumps(rows, default=json_value, separators=(",", ":"))
         with connection.cursor() as cursor:
-            cursor.execute(
-                _finish_sql(),
-                [json.dumps(rows, default=json_value, separators=(",", ":")), UsageStatus.PENDING.value],
-            )
+            cursor.execute(_finish_sql(), [payload])
             return {row[0] for row in cursor.fetchall()}
     written: set[int] = set()
     for log in logs:

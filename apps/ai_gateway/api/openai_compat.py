@@ -258,7 +258,8 @@ def _answer(*, user: Any, headers: Mapping[str, str], data: Any) -> Answer:
         raise
     if isinstance(result, GatewayStream):
         return Answer(events=sse_events(result, include_usage=chat.include_usage, record=record))
-    # Store exactly what the caller sees, so a replay is byte-for-byte the same answer.
+    # Store exactly what the caller sees, so a replay is the same answer (the same JSON value;
+    # PostgreSQL's jsonb may store its keys in another order).
     answer = json.loads(_json(completion_body(result)))
     if record is not None:
         idempotency_finish(record=record, status_code=200, response=answer, log_id=result.log_id)
