@@ -14,7 +14,7 @@ import openai
 import pytest
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from apps.accounts.services import api_token_create
 from apps.usage.models import AIUsageLog
@@ -48,6 +48,7 @@ class _AsyncOverWSGI(httpx.AsyncBaseTransport):
             content = b"".join(response.stream)
         finally:
             response.close()  # as a server does after the last byte: runs the after-response writes
+            connections.close_all()  # this worker thread's own connection, as a server thread's
         return httpx.Response(response.status_code, headers=response.headers, content=content)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
