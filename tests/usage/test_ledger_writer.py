@@ -25,6 +25,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from apps.core.after_response import AfterResponseMiddleware
+from apps.usage import writer
 from apps.usage.cost import Cost
 from apps.usage.models import AIUsageLog, CostSource, DailyUsage, UsageStatus
 from apps.usage.rollups import rollups_rebuild
@@ -240,4 +241,28 @@ def test_a_full_queue_makes_the_request_write_its_row_itself(user_a: Any, settin
     assert ledger_writer_flush(timeout=WAIT)
     assert _statuses(logs) == [UsageStatus.SUCCESS] * 3
     assert sum(DailyUsage.objects.values_list("calls", flat=True)) == 4
+    _assert_rollups_equal_a_rebuild()
+
+
+def test_rows_finished_while_a_batch_lingers_share_it_and_a_flush_does_not_wait(
+    user_a: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch gathers rows for LEDGER_WRITE_BEHIND_LINGER_MS (one UPDATE and one rollup
+    statement for all of them); someone waiting for the queue ends the lingering at once."""
+    settings.LEDGER_WRITE_BEHIND_LINGER_MS = 600_000  # ten minutes: only the flush can end it
+    batches: list[int] = []
+    batch_write = writer._batch_write
+
+    def counted(batch: Any) -> Any:
+        batches.append(len(batch))
+        return batch_write(batch)
+
+    monkeypatch.setattr(writer, "_batch_write", counted)
+    logs = [_start(user_a) for _ in range(6)]
+    for n, log in enumerate(logs, start=1):
+        _finish_in_request(log, **_ok(n))
+    assert batches == []  # still gathering
+    assert ledger_writer_flush(timeout=WAIT)
+    assert batches == [6]
+    assert _statuses(logs) == [UsageStatus.SUCCESS] * 6
     _assert_rollups_equal_a_rebuild()
