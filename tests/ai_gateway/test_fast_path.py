@@ -177,3 +177,26 @@ def test_an_idempotent_replay_on_the_lean_path(token: str, configured_a: Any, em
     )
     assert (reused.status_code, reused["Content-Type"]) == (422, "application/json")
     assert len(emulator.generations) == 1
+
+
+def test_the_lean_path_answers_what_the_api_handler_answers_and_lets_the_rest_propagate(
+    token: str, configured_a: Any, monkeypatch: Any
+) -> None:
+    from django.db import IntegrityError
+
+    from apps.ai_gateway.api import openai_compat
+
+    def conflict(**kwargs: Any) -> Any:
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(openai_compat, "complete", conflict)
+    answered = _post(Client(), Authorization=f"Bearer {token}")
+    assert (answered.status_code, answered["Content-Type"]) == (409, "application/json")
+    assert answered.json()["error"]["code"] == "conflict"
+
+    def bug(**kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(openai_compat, "complete", bug)
+    with pytest.raises(RuntimeError):
+        _post(Client(), Authorization=f"Bearer {token}")

@@ -42,7 +42,7 @@ from apps.ai_gateway.models import IdempotencyRecord
 from apps.ai_gateway.services import Completion, complete
 from apps.ai_gateway.streaming import GatewayStream, StreamShaper, usage_to_openai
 from apps.ai_gateway.validation import RequestRejected, validate_stream_options
-from apps.core.api.exceptions import ServiceError, error_body, exception_handler
+from apps.core.api.exceptions import error_body, exception_handler
 from apps.core.api.parsers import parse_json_body
 from apps.core.api.schema import AI_CALL, COMMON, error_responses
 from apps.core.api.throttling import ScopedThrottle
@@ -354,9 +354,11 @@ def lean_chat_completions(request: HttpRequest) -> HttpResponseBase | None:
         if not throttle.allow_request(request, ChatCompletionsView):  # type: ignore[arg-type]
             raise Throttled(wait=throttle.wait())
         response = _answer(user=user, headers=request.headers, data=data).response()
-    except (ServiceError, Throttled) as exc:
+    except Exception as exc:
+        # As DRF does: what the API's handler answers (its error shape), the rest propagates.
         handled = exception_handler(exc, {})
-        assert handled is not None  # both are API errors: the handler always answers them
+        if handled is None:
+            raise
         response = HttpResponse(
             _RENDERER.render(handled.data), content_type="application/json", status=handled.status_code
         )
