@@ -83,8 +83,6 @@ def drive(app_url: str, token: str, *, rate: float, seconds: float, stream: bool
             )
         return local.client  # type: ignore[no-any-return]
 
-    start = time.perf_counter() + 0.2
-
     def task(i: int) -> None:
         slot = start + i / rate
         delay = slot - time.perf_counter()
@@ -103,7 +101,18 @@ def drive(app_url: str, token: str, *, rate: float, seconds: float, stream: bool
                 run.late += 1
 
     # Enough threads for every call in flight at the target rate, with a wide margin.
-    with ThreadPoolExecutor(max_workers=min(256, max(32, int(rate * 2)))) as pool:
+    threads = min(256, max(32, int(rate * 2)))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # Each thread opens its keep-alive connection before the clock starts: a storm of new
+        # connections (the first calls took 1-4.6 s, connect retries) is not the steady state.
+        opened = threading.Barrier(threads)
+
+        def connect(_: int) -> None:
+            client().get("/health/").raise_for_status()
+            opened.wait(timeout=120)
+
+        list(pool.map(connect, range(threads)))
+        start = time.perf_counter() + 0.2
         list(pool.map(task, range(total)))
     run.elapsed = time.perf_counter() - start
     return run
@@ -121,6 +130,9 @@ def report(name: str, run: Run, latency_ms: float) -> None:
             f"overhead over the emulator's {latency_ms:.0f} ms: p50 {pct(lat, 50) - latency_ms:+.1f} ms, "
             f"p95 {pct(lat, 95) - latency_ms:+.1f} ms (mean {statistics.fmean(lat) - latency_ms:+.1f})"
         )
+        slow = [(i, ms) for i, ms in enumerate(run.latencies) if ms > 1000]
+        if slow:
+            print(f"  {len(slow)} calls over 1 s, finishing as calls no. {[i for i, _ in slow][:20]}")
     for error in sorted(set(run.errors))[:5]:
         print(f"  error: {error}")
 
