@@ -41,6 +41,7 @@ from harness import (
 )
 
 MAX_SECONDS = 600
+ROUND = 50  # calls per path per turn
 
 
 def main() -> None:
@@ -182,13 +183,26 @@ def measure(
     print(f"{'path':<40}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
     results: dict[tuple[str, int], list[float]] = {}
     cpu: dict[tuple[str, int], dict[str, float]] = {}
+    # The paths take turns in rounds of ``ROUND`` calls, so a machine whose speed drifts during the
+    # run (a shared host) slows every path alike instead of whichever happened to run then.
+    rounds = max(1, args.requests // ROUND)
     for concurrency in (1, args.concurrency):
-        for letter, name, call in paths:
-            before = cpu_seconds(roots)
-            samples = timed(call, args.requests, concurrency)
-            after = cpu_seconds(roots)
-            cpu[(letter, concurrency)] = {k: (after[k] - before[k]) * 1000 / len(samples) for k in after}
-            results[(letter, concurrency)] = samples
+        for letter, _, _ in paths:
+            results[(letter, concurrency)] = []
+            cpu[(letter, concurrency)] = {}
+        for _ in range(rounds):
+            for letter, _, call in paths:
+                before = cpu_seconds(roots)
+                results[(letter, concurrency)] += timed(call, args.requests // rounds, concurrency)
+                after = cpu_seconds(roots)
+                used = cpu[(letter, concurrency)]
+                for k in after:
+                    used[k] = used.get(k, 0.0) + after[k] - before[k]
+        for letter, name, _ in paths:
+            samples = results[(letter, concurrency)]
+            used = cpu[(letter, concurrency)]
+            for k in used:
+                used[k] = used[k] * 1000 / len(samples)
             label = f"{letter}: {name} (c={concurrency})"
             print(f"{label:<40}{len(samples):>6}{pct(samples, 50):>10.2f}{pct(samples, 95):>10.2f}")
     print()

@@ -45,7 +45,7 @@ def in_api_language(
     request: HttpRequest, get_response: Callable[[HttpRequest], HttpResponse]
 ) -> HttpResponse:
     """``get_response(request)`` with the API's language rule, a stream's remaining events included."""
-    language = api_language(request.headers.get("Accept-Language", ""))
+    language = api_language(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
     with translation.override(language):
         request.LANGUAGE_CODE = language
         response = get_response(request)
