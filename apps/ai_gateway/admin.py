@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from apps.core.admin import ReadOnlyModelAdmin
+
 from .models import ChatConversation, ChatMessage, IdempotencyRecord
 
 
@@ -29,17 +31,9 @@ class ChatConversationAdmin(admin.ModelAdmin[ChatConversation]):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin[IdempotencyRecord]):
+class IdempotencyRecordAdmin(ReadOnlyModelAdmin):
+    # Never deleted here: that would let a retry call the provider (and bill) again.
     list_display = ("key", "user", "status_code", "created_at")
     search_fields = ("key", "user__username")
     list_select_related = ("user",)
     readonly_fields = ("user", "key", "fingerprint", "status_code", "response", "usage_log", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # deleting a record would let a retry call the provider (and bill) again

@@ -28,22 +28,9 @@ def money_column(model: type[Model], field: str, currency: str) -> Callable[[Any
     return column
 
 
-@admin.register(FxRate)
-class FxRateAdmin(admin.ModelAdmin[FxRate]):
-    list_display = ("valid_from", "usd_sek", "note", "created_at")
-    ordering = ("-valid_from",)
-    date_hierarchy = "valid_from"
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
-    """Audit rows are evidence: nobody edits or deletes them, not even superusers."""
-
-    list_display = ("created_at", "action", "actor", "user", "target", "ip_address")
-    list_filter = ("action",)
-    search_fields = ("target", "actor__username", "user__username")
-    date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "action", "actor", "user", "target", "detail", "ip_address")
+class ReadOnlyModelAdmin(admin.ModelAdmin[Any]):
+    """For records that staff read and never add, change or delete (evidence, history, what an
+    external system or a service wrote); viewing still needs the model's "view" permission."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -55,8 +42,26 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         return False
 
 
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin[FxRate]):
+    list_display = ("valid_from", "usd_sek", "note", "created_at")
+    ordering = ("-valid_from",)
+    date_hierarchy = "valid_from"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    """Audit rows are evidence: nobody edits or deletes them, not even superusers."""
+
+    list_display = ("created_at", "action", "actor", "user", "target", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("target", "actor__username", "user__username")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "action", "actor", "user", "target", "detail", "ip_address")
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin[Notification]):
+class NotificationAdmin(ReadOnlyModelAdmin):
     """Alerts as sent: read-only (each is one per user, event and period)."""
 
     list_display = ("created_at", "user", "event", "period", "title", "emailed_at", "read_at")
@@ -75,12 +80,3 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
         "read_at",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

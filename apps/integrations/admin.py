@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from apps.core.admin import money_column
+from apps.core.admin import ReadOnlyModelAdmin, money_column
 
 from .admin_platform import platform_key_action_run
 from .clients import platform_keys_enabled
@@ -240,7 +240,8 @@ class AISettingsAdmin(admin.ModelAdmin[AISettings]):
 
 
 @admin.register(CreditSnapshot)
-class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
+class CreditSnapshotAdmin(ReadOnlyModelAdmin):
+    # The credit history is a record of what OpenRouter reported: kept as is.
     list_display = (
         "taken_at",
         "user",
@@ -268,18 +269,9 @@ class CreditSnapshotAdmin(admin.ModelAdmin[CreditSnapshot]):
     total_credits_display = money_column(CreditSnapshot, "total_credits", "usd")
     total_usage_display = money_column(CreditSnapshot, "total_usage", "usd")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # the credit history is a record of what OpenRouter reported: kept as is
-
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin[Budget]):
+class BudgetAdmin(ReadOnlyModelAdmin):
     """Read-only: a tenant changes their budget on the AI tab or the API (validated and audited)."""
 
     list_display = (
@@ -305,12 +297,3 @@ class BudgetAdmin(admin.ModelAdmin[Budget]):
         "updated_at",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

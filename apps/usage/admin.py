@@ -11,7 +11,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import money_column
+from apps.core.admin import ReadOnlyModelAdmin, money_column
 
 from .models import PUBLIC_FIELDS, ActivityRecord, AIUsageLog, Reconciliation, SyncRun, SyncTrigger
 from .sync import sync_range_clamp, sync_run_request
@@ -44,7 +44,7 @@ def _with_header(rows: Any) -> Any:
 
 
 @admin.register(AIUsageLog)
-class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
+class AIUsageLogAdmin(ReadOnlyModelAdmin):
     """Append-only: nobody adds, edits or deletes ledger rows by hand, staff included."""
 
     list_display = (
@@ -90,33 +90,15 @@ class AIUsageLogAdmin(admin.ModelAdmin[AIUsageLog]):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_readonly_fields(request, obj)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     # Viewing (and exporting) every tenant's ledger needs the "view AI usage log" permission:
     # ModelAdmin's own has_view_permission reads it from Django's permissions, never from is_staff.
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin[Any]):
+class _ReadOnlyAdmin(ReadOnlyModelAdmin):
     """Written by the sync alone: staff read, filter and search, never edit."""
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.action(description=_("Start a sync of the last 30 days for these users"), permissions=["sync"])
