@@ -30,6 +30,7 @@ from harness import (
     LITELLM_MASTER_KEY,
     ROOT,
     Processes,
+    add_tenant,
     app_env,
     cpu_seconds,
     pct,
@@ -72,7 +73,12 @@ def main() -> None:
     try:
         key = start_emulator(procs, port=emulator_port, env=environment)
         token = prepare_database(environment, database=args.database, inference_key=key)
-        args.budget_token = add_budget_tenant(environment, inference_key=key) if args.budget else ""
+        # A second tenant on the same key, with a budget large enough never to block.
+        args.budget_token = (
+            add_tenant(environment, username="bench-budget", inference_key=key, monthly_budget_sek="1000000")
+            if args.budget
+            else ""
+        )
         start_gunicorn(
             procs,
             port=app_port,
@@ -94,33 +100,6 @@ def main() -> None:
         print(f"\n(total {time.monotonic() - started:.0f} s)")
         if time.monotonic() - started > MAX_SECONDS:
             print("warning: the run took longer than its bound", file=sys.stderr)
-
-
-def add_budget_tenant(env: dict[str, str], *, inference_key: str) -> str:
-    """A second tenant on the same key with a monthly budget that never blocks; its API token."""
-    import subprocess
-
-    from harness import PY
-
-    script = (
-        "import sys;from decimal import Decimal;"
-        "from apps.accounts.models import User;"
-        "from apps.accounts.services import api_token_create;"
-        "from apps.integrations.models import AISettings, Budget;"
-        "u=User.objects.create(username='bench-budget');"
-        "AISettings.objects.create(user=u, openrouter_api_key=sys.argv[-1], api_key_last4='bnch');"
-        "Budget.objects.create(user=u, monthly_limit_sek=Decimal('1000000'), policy='block');"
-        "print(api_token_create(user=u, name='bench').plaintext)"
-    )
-    out = subprocess.run(
-        [PY, "-c", f"import django;django.setup();{script}", inference_key],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 def measure(

@@ -229,17 +229,33 @@ def prepare_database(env: dict[str, str], *, database: str, inference_key: str) 
         conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {database}")
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    return add_tenant(env, username="bench", inference_key=inference_key)
+
+
+def add_tenant(
+    env: dict[str, str], *, username: str, inference_key: str, monthly_budget_sek: str | None = None
+) -> str:
+    """A tenant on ``inference_key`` (with a blocking monthly budget, when given); their API token."""
     script = (
-        "import sys;"
+        "import sys;from decimal import Decimal;"
         "from apps.accounts.models import User;"
         "from apps.accounts.services import api_token_create;"
-        "from apps.integrations.models import AISettings;"
-        "u=User.objects.create(username='bench');"
-        "AISettings.objects.create(user=u, openrouter_api_key=sys.argv[-1], api_key_last4='bnch');"
+        "from apps.integrations.models import AISettings, Budget;"
+        "key, username, budget = sys.argv[-3:];"
+        "u=User.objects.create(username=username);"
+        "AISettings.objects.create(user=u, openrouter_api_key=key, api_key_last4='bnch');"
+        "budget and Budget.objects.create(user=u, monthly_limit_sek=Decimal(budget), policy='block');"
         "print(api_token_create(user=u, name='bench').plaintext)"
     )
     out = subprocess.run(
-        [PY, "-c", f"import django;django.setup();{script}", inference_key],
+        [
+            PY,
+            "-c",
+            f"import django;django.setup();{script}",
+            inference_key,
+            username,
+            monthly_budget_sek or "",
+        ],
         cwd=ROOT,
         env=env,
         check=True,
