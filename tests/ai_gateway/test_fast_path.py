@@ -200,3 +200,33 @@ def test_the_lean_path_answers_what_the_api_handler_answers_and_lets_the_rest_pr
     monkeypatch.setattr(openai_compat, "complete", bug)
     with pytest.raises(RuntimeError):
         _post(Client(), Authorization=f"Bearer {token}")
+
+
+def test_a_warm_call_makes_only_the_ledger_queries(
+    token: str, configured_a: Any, emulator: Any, django_assert_num_queries: Any
+) -> None:
+    """Token, settings, throttle and prices come from caches: what reaches the database is the
+    pending INSERT (before the provider is called), then the finishing UPDATE and the three rollup
+    levels (after the response), nothing per request besides."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert _post(client, **auth).status_code == 200  # fills the caches
+    with CaptureQueriesContext(connection) as queries:
+        assert _post(client, **auth).status_code == 200
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    # (SAVEPOINT/RELEASE: the test runs inside a transaction; a server runs in autocommit.)
+    writes = [
+        q["sql"].replace('"', "")
+        for q in queries.captured_queries
+        if q["sql"].split()[0].upper() in {"INSERT", "UPDATE"}
+    ]
+    assert writes[0].startswith("INSERT INTO ai_usage_logs")
+    assert writes[1].startswith("UPDATE ai_usage_logs")
+    # The three rollup levels: one request on PostgreSQL, one statement each elsewhere.
+    assert len(writes) == 2 + (1 if connection.vendor == "postgresql" else 3)
+    assert not [s for s in statements if s == "SELECT"], queries.captured_queries
+    with django_assert_num_queries(len(statements)):
+        assert _post(client, **auth).status_code == 200
